@@ -1,0 +1,52 @@
+# Titanic Survival Predictor — every target a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# uv uses this machine's Python; it never downloads one.
+export UV_PYTHON_DOWNLOADS := never
+UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
+
+.PHONY: run test install lint format chromium clean help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+run: $(VENV)/.installed-app ## set up everything, train a first model if none is active, serve on HOST:PORT
+	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(BIN)/python manage.py train --activate --skip-if-active
+	@DJANGO_DEBUG=1 ./scripts/ensure_superuser.sh $(BIN)/python
+	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium) and run every test, unit and end-to-end
+	$(BIN)/pytest
+
+install: $(VENV)/.installed-app ## create .venv and install the app's dependencies
+
+lint: $(VENV)/.installed-test ## check style with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test ## rewrite the code in the project's style
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+chromium: ## make sure a Chromium for Playwright exists (CHROMIUM_PATH overrides /usr/bin/chromium)
+	@./scripts/ensure_chromium.sh
+
+clean: ## remove the virtual environment, the database and trained artifacts
+	rm -rf $(VENV) db.sqlite3 artifacts/*.joblib
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
+	$(UV) -r pyproject.toml
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(UV) -r pyproject.toml --extra test
+	@touch $@ $(VENV)/.installed-app

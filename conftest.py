@@ -1,0 +1,51 @@
+"""Fixtures shared by the unit tests (tests/) and the browser tests (e2e/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ml_pipeline.data import Dataset, load_dataset
+from ml_pipeline.training import TrainingResult, train
+
+
+@pytest.fixture(autouse=True)
+def artifact_storage_in_tmp(settings, tmp_path: Path) -> Path:
+    """Every test writes model files to its own folder, never to the project's artifacts/."""
+    from survival.inference import clear_loaded_models
+
+    location = tmp_path / "artifacts"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location, "base_url": None},
+        },
+    }
+    clear_loaded_models()
+    yield location
+    clear_loaded_models()
+
+
+@pytest.fixture(scope="session")
+def titanic() -> Dataset:
+    return load_dataset()
+
+
+@pytest.fixture(scope="session")
+def trained_logreg(titanic: Dataset) -> TrainingResult:
+    """One logistic regression trained on the bundled data, shared by the whole session."""
+    return train(titanic, algorithm="logreg", seed=7)
+
+
+@pytest.fixture(scope="session")
+def trained_forest(titanic: Dataset) -> TrainingResult:
+    return train(titanic, algorithm="random_forest", seed=7)
+
+
+@pytest.fixture
+def active_version(db, trained_logreg: TrainingResult):
+    from survival.services import model_version_register
+
+    return model_version_register(result=trained_logreg, activate=True)

@@ -1,0 +1,106 @@
+"""The model registry and the prediction log."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from ml_pipeline.training import ALGORITHMS
+
+ALGORITHM_CHOICES = [(name, label) for name, (label, _) in ALGORITHMS.items()]
+
+
+class ModelVersion(models.Model):
+    """One trained model, registered by the training pipeline.
+
+    Attributes:
+        version: 1, 2, 3… in order of registration.
+        algorithm: the candidate that was trained (see ml_pipeline.training.ALGORITHMS).
+        params: the model step's hyper-parameters.
+        cv_metrics: {metric: {"mean", "std"}} from stratified cross-validation.
+        holdout_metrics: metrics on the held-out split, with the majority-class baseline.
+        candidates: every candidate's cross-validation metrics from the same run.
+        seed: the random seed of the run.
+        data_sha256, data_rows: the training file's hash and its number of rows.
+        train_rows, holdout_rows: how those rows were split.
+        library_versions: python, scikit-learn, numpy, pandas and joblib at training time.
+        schema_fingerprint: hash of the feature schema the model was trained on.
+        artifact_name: the file's name in the "artifacts" storage.
+        artifact_sha256: the file's sha256; a file that does not match is never unpickled.
+        training_seconds: wall time of the training run.
+        created_at: when the version was registered.
+        is_active: whether it answers predictions; at most one row is active (a database
+            constraint guarantees it).
+        activated_at: when it was last activated.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    algorithm = models.CharField(max_length=40, choices=ALGORITHM_CHOICES)
+    params = models.JSONField(default=dict)
+    cv_metrics = models.JSONField("cross-validation metrics", default=dict)
+    holdout_metrics = models.JSONField("held-out metrics", default=dict)
+    candidates = models.JSONField("candidates' CV metrics", default=dict)
+    seed = models.IntegerField()
+    data_sha256 = models.CharField("training data sha256", max_length=64)
+    data_rows = models.PositiveIntegerField("training data rows")
+    train_rows = models.PositiveIntegerField()
+    holdout_rows = models.PositiveIntegerField()
+    library_versions = models.JSONField(default=dict)
+    schema_fingerprint = models.CharField(max_length=64)
+    artifact_name = models.CharField(max_length=255, unique=True)
+    artifact_sha256 = models.CharField(max_length=64)
+    training_seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False, db_index=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="at_most_one_active_model_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} ({self.get_algorithm_display()})"
+
+    def metric(self, group: str, name: str) -> float | None:
+        """A stored number: metric("cv", "roc_auc") is the mean; metric("holdout", …) the value."""
+        if group == "cv":
+            return (self.cv_metrics.get(name) or {}).get("mean")
+        return self.holdout_metrics.get(name)
+
+
+class Prediction(models.Model):
+    """One answered prediction.
+
+    Attributes:
+        model_version: the version that answered.
+        inputs: the passenger's features as validated.
+        probability: predicted probability of survival (0–1).
+        survived: the verdict (probability ≥ 0.5).
+        channel: where the request came from.
+        created_at: when it was answered.
+    """
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Web page"
+        API = "api", "API"
+
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="predictions"
+    )
+    inputs = models.JSONField()
+    probability = models.FloatField()
+    survived = models.BooleanField()
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.probability:.1%} by v{self.model_version.version}"
