@@ -184,6 +184,8 @@ class TrainingResult:
         seed, data_sha256, data_rows, train_rows, holdout_rows: what makes the run reproducible.
         library_versions: python, scikit-learn, numpy, pandas, joblib.
         schema_fingerprint: see `schema.schema_fingerprint`.
+        reference_passenger: the training split's typical passenger (median of each number,
+            most frequent category), the baseline that explanations compare against.
         duration_seconds: wall time of the whole run.
     """
 
@@ -200,6 +202,7 @@ class TrainingResult:
     holdout_rows: int
     library_versions: dict[str, str] = field(default_factory=dict)
     schema_fingerprint: str = ""
+    reference_passenger: dict[str, Any] = field(default_factory=dict)
     duration_seconds: float = 0.0
 
 
@@ -238,6 +241,23 @@ def cross_validate_pipeline(
         metric: {"mean": float(np.mean(values)), "std": float(np.std(values))}
         for metric, values in scores.items()
     }
+
+
+def typical_passenger(features: pd.DataFrame) -> dict[str, Any]:
+    """The median of each number and the most frequent value of each category."""
+    typical: dict[str, Any] = {}
+    for feature in FEATURES:
+        column = features[feature.name].dropna()
+        if feature.kind == "category":
+            value = column.mode().iloc[0]
+            typical[feature.name] = value.item() if hasattr(value, "item") else value
+        else:
+            typical[feature.name] = float(column.median())
+    # Numeric categories (the ticket class) are whole numbers in the schema.
+    for feature in FEATURES:
+        if feature.kind == "category" and isinstance(feature.choices[0][0], int):
+            typical[feature.name] = int(typical[feature.name])
+    return typical
 
 
 def evaluate(
@@ -317,6 +337,7 @@ def train(
         holdout_rows=len(holdout_y),
         library_versions=library_versions(),
         schema_fingerprint=schema_fingerprint(),
+        reference_passenger=typical_passenger(train_x),
         duration_seconds=time.perf_counter() - started,
     )
 

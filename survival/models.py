@@ -25,6 +25,8 @@ class ModelVersion(models.Model):
         train_rows, holdout_rows: how those rows were split.
         library_versions: python, scikit-learn, numpy, pandas and joblib at training time.
         schema_fingerprint: hash of the feature schema the model was trained on.
+        reference_passenger: the training split's typical passenger (median numbers, most
+            frequent categories).
         artifact_name: the file's name in the "artifacts" storage.
         artifact_sha256: the file's sha256; a file that does not match is never unpickled.
         training_seconds: wall time of the training run.
@@ -47,6 +49,7 @@ class ModelVersion(models.Model):
     holdout_rows = models.PositiveIntegerField()
     library_versions = models.JSONField(default=dict)
     schema_fingerprint = models.CharField(max_length=64)
+    reference_passenger = models.JSONField(default=dict)
     artifact_name = models.CharField(max_length=255, unique=True)
     artifact_sha256 = models.CharField(max_length=64)
     training_seconds = models.FloatField(default=0)

@@ -64,6 +64,7 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
         holdout_rows=result.holdout_rows,
         library_versions=result.library_versions,
         schema_fingerprint=result.schema_fingerprint,
+        reference_passenger=result.reference_passenger,
         artifact_name=name,
         artifact_sha256=sha256,
         training_seconds=result.duration_seconds,

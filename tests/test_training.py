@@ -55,3 +55,12 @@ def test_missing_values_in_every_feature_are_imputed(trained_logreg, titanic):
 def test_an_unknown_algorithm_is_refused_with_the_choices(titanic):
     with pytest.raises(ValueError, match="logreg, random_forest"):
         build_pipeline("magic")
+
+
+def test_the_typical_passenger_is_the_training_split_median_and_mode(trained_logreg):
+    typical = trained_logreg.reference_passenger
+    assert typical["sex"] == "male"
+    assert typical["pclass"] == 3
+    assert typical["embarked"] == "S"
+    assert 20 <= typical["age"] <= 35
+    assert typical["sibsp"] == 0
