@@ -10,10 +10,10 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 FeatureKind = Literal["category", "integer", "number"]
 
@@ -141,6 +141,11 @@ def to_frame(passengers: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataF
     Training and inference both go through here, so the fitted pipeline always sees the
     same column order and types. Missing values become NaN.
     """
+    # Imported here, not at the top, so that reading the schema (as Django does at start-up)
+    # does not load pandas.
+    import numpy as np
+    import pandas as pd
+
     frame = pd.DataFrame(passengers)
     columns: dict[str, pd.Series] = {}
     for feature in FEATURES:

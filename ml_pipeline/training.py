@@ -45,17 +45,15 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
+from ml_pipeline.constants import ALGORITHM_LABELS, AUTO, DEFAULT_SEED, THRESHOLD
 from ml_pipeline.data import Dataset
 from ml_pipeline.schema import FEATURES, schema_fingerprint
 
 CATEGORY_COLUMNS = [f.name for f in FEATURES if f.kind == "category"]
 FAMILY_COLUMNS = ["sibsp", "parch"]
 
-AUTO = "auto"
 CV_FOLDS = 5
 HOLDOUT_FRACTION = 0.2
-DEFAULT_SEED = 42
-THRESHOLD = 0.5
 
 ProgressCallback = Callable[[str], None]
 
@@ -151,11 +149,14 @@ def _hist_gradient_boosting(seed: int) -> Pipeline:
     )
 
 
-# name → (label, pipeline factory). The order is the order candidates are tried in.
+_FACTORIES: dict[str, Callable[[int], Pipeline]] = {
+    "logreg": _logreg,
+    "random_forest": _random_forest,
+    "hist_gradient_boosting": _hist_gradient_boosting,
+}
+# name → (label, pipeline factory), in the order candidates are tried.
 ALGORITHMS: dict[str, tuple[str, Callable[[int], Pipeline]]] = {
-    "logreg": ("Logistic regression", _logreg),
-    "random_forest": ("Random forest", _random_forest),
-    "hist_gradient_boosting": ("Histogram gradient boosting", _hist_gradient_boosting),
+    name: (label, _FACTORIES[name]) for name, label in ALGORITHM_LABELS.items()
 }
 
 

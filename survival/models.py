@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from ml_pipeline.training import ALGORITHMS
+from ml_pipeline.constants import ALGORITHM_LABELS
 
-ALGORITHM_CHOICES = [(name, label) for name, (label, _) in ALGORITHMS.items()]
+ALGORITHM_CHOICES = list(ALGORITHM_LABELS.items())
 
 
 class ModelVersion(models.Model):
@@ -15,7 +15,7 @@ class ModelVersion(models.Model):
 
     Attributes:
         version: 1, 2, 3… in order of registration.
-        algorithm: the candidate that was trained (see ml_pipeline.training.ALGORITHMS).
+        algorithm: the candidate that was trained (see ml_pipeline.constants.ALGORITHM_LABELS).
         params: the model step's hyper-parameters.
         cv_metrics: {metric: {"mean", "std"}} from stratified cross-validation.
         holdout_metrics: metrics on the held-out split, with the majority-class baseline.

@@ -7,7 +7,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from ml_pipeline.constants import THRESHOLD
 from ml_pipeline.schema import FEATURE_NAMES, to_frame
-from ml_pipeline.training import THRESHOLD, TrainingResult, serialize_pipeline
 from survival import selectors
 from survival.inference import (
     MODEL_UNAVAILABLE,
@@ -25,6 +25,9 @@ from survival.inference import (
     load_pipeline,
 )
 from survival.models import ModelVersion, Prediction
+
+if TYPE_CHECKING:
+    from ml_pipeline.training import TrainingResult
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ class PredictionOutcome:
 @transaction.atomic
 def model_version_register(*, result: TrainingResult, activate: bool = False) -> ModelVersion:
     """Stores a training result's artifact and records it as the next version."""
+    # scikit-learn is imported only by the code paths that need it, not at Django start-up.
+    from ml_pipeline.training import serialize_pipeline
+
     data = serialize_pipeline(result.pipeline)
     sha256 = hashlib.sha256(data).hexdigest()
     number = (ModelVersion.objects.aggregate(last=Max("version"))["last"] or 0) + 1

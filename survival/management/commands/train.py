@@ -6,8 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ml_pipeline.data import DataValidationError, load_dataset
-from ml_pipeline.training import ALGORITHMS, AUTO, DEFAULT_SEED, train
+from ml_pipeline.constants import ALGORITHM_LABELS, AUTO, DEFAULT_SEED
 from survival import selectors
 from survival.inference import ModelUnavailableError
 from survival.services import model_version_register
@@ -29,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--algorithm",
             default=AUTO,
-            choices=[AUTO, *ALGORITHMS],
+            choices=[AUTO, *ALGORITHM_LABELS],
             help="auto (default) picks the best candidate by cross-validated ROC AUC",
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
@@ -49,6 +48,10 @@ class Command(BaseCommand):
             if active is not None:
                 self.stdout.write(f"Version {active.version} is active; not training.")
                 return
+        # Imported after the check above, so that `--skip-if-active` returns at once.
+        from ml_pipeline.data import DataValidationError, load_dataset
+        from ml_pipeline.training import train
+
         progress = None if options["quiet"] else self.stdout.write
         try:
             dataset = load_dataset(options["data"])
