@@ -9,11 +9,14 @@ rule and the first offending line numbers.
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from ml_pipeline.errors import DataValidationError
 from ml_pipeline.schema import FEATURES, TARGET, to_frame
 
 BUNDLED_DATA = Path(__file__).resolve().parent / "data" / "titanic3.csv"
@@ -35,10 +38,6 @@ KAGGLE_COLUMNS = {
 }
 
 MAX_LINES_SHOWN = 5
-
-
-class DataValidationError(ValueError):
-    """The data cannot be used for training; the message says why, for a person to fix."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +65,7 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     if not csv_path.is_file():
         raise DataValidationError(f"{csv_path}: no such file.")
     raw = csv_path.read_bytes()
-    if not raw.strip():
-        raise DataValidationError(f"{csv_path}: the file is empty.")
-    try:
-        table = pd.read_csv(csv_path, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataValidationError(f"{csv_path}: not a readable CSV file ({exc}).") from exc
-    table = table.rename(columns=KAGGLE_COLUMNS)
+    table = read_csv_table(raw, source=str(csv_path))
     features, target = validate_table(table, source=str(csv_path))
     return Dataset(
         features=features,
@@ -83,6 +76,26 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     )
 
 
+def read_csv_table(raw: bytes, *, source: str) -> pd.DataFrame:
+    """Parses CSV bytes into a table of strings with titanic3 column names.
+
+    Kaggle's capitalised names are renamed; empty cells become missing values; the index is
+    0..n-1, so row i is on line i + 2 of the file. Raises DataValidationError for an empty
+    file, bytes that are not UTF-8 text, or text that is not CSV.
+    """
+    if not raw.strip():
+        raise DataValidationError(f"{source}: the file is empty.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(f"{source}: not UTF-8 text (byte {exc.start}).") from exc
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataValidationError(f"{source}: not a readable CSV file ({exc}).") from exc
+    return table.rename(columns=KAGGLE_COLUMNS).reset_index(drop=True)
+
+
 def _lines(mask: pd.Series) -> str:
     # Line 1 is the header, so data row i (0-based) is on line i + 2.
     lines = [str(i + 2) for i in mask[mask].index[:MAX_LINES_SHOWN]]
@@ -90,14 +103,118 @@ def _lines(mask: pd.Series) -> str:
     return ", ".join(lines) + (f" and {more} more" if more > 0 else "")
 
 
+@dataclass(frozen=True)
+class RuleBreach:
+    """Rows of one column that break one rule of the schema.
+
+    Attributes:
+        column: the column's name.
+        rule: what the values must be, e.g. "must be a number".
+        rows: boolean mask over the table's rows (True where the rule is broken).
+    """
+
+    column: str
+    rule: str
+    rows: pd.Series
+
+
+@dataclass(frozen=True)
+class CheckedRows:
+    """A table of strings checked against the schema.
+
+    Attributes:
+        features: the schema's columns (see `schema.to_frame`); values that broke a rule
+            are NaN, so use `valid` to pick the usable rows.
+        breaches: every broken rule, with the rows that broke it.
+    """
+
+    features: pd.DataFrame
+    breaches: list[RuleBreach]
+
+    @property
+    def valid(self) -> pd.Series:
+        """True for rows that broke no rule."""
+        valid = pd.Series(True, index=self.features.index)
+        for breach in self.breaches:
+            valid &= ~breach.rows
+        return valid
+
+    def rejected_lines(self) -> dict[int, list[str]]:
+        """{file line number: ["column 'age' must be a number", …]} for every bad row."""
+        rejected: dict[int, list[str]] = {}
+        for breach in self.breaches:
+            for index in breach.rows[breach.rows].index:
+                rejected.setdefault(int(index) + 2, []).append(
+                    f"column '{breach.column}' {breach.rule}"
+                )
+        return dict(sorted(rejected.items()))
+
+
+def missing_columns(table: pd.DataFrame, *, with_target: bool) -> list[str]:
+    required = [TARGET] if with_target else []
+    required += [feature.name for feature in FEATURES]
+    return [name for name in required if name not in table.columns]
+
+
+def check_rows(table: pd.DataFrame) -> CheckedRows:
+    """Checks each feature column of a table of strings (as read with dtype=str) row by row.
+
+    The table must have the schema's columns (see `missing_columns`) and a 0-based
+    RangeIndex, so that row i is on line i + 2 of its file. Empty cells are allowed where
+    the schema allows missing values in data (the pipeline imputes them).
+    """
+    breaches: list[RuleBreach] = []
+    values: dict[str, pd.Series] = {}
+    for feature in FEATURES:
+        column = table[feature.name].astype("string").str.strip()
+        empty = column.isna() | (column == "")
+        if empty.any() and not feature.missing_allowed_in_data:
+            breaches.append(RuleBreach(feature.name, "must not be empty", empty))
+        if feature.kind == "category":
+            allowed = [str(value) for value in feature.choice_values]
+            # Numeric categories may be written "1" or "1.0".
+            numeric = pd.to_numeric(column, errors="coerce")
+            as_text = column.where(numeric.isna(), numeric.map(_plain_number, na_action="ignore"))
+            bad = ~empty & ~as_text.isin(allowed)
+            if bad.any():
+                breaches.append(
+                    RuleBreach(feature.name, f"must be one of {', '.join(allowed)}", bad)
+                )
+            kept = as_text.where(~empty & ~bad)
+            if not isinstance(feature.choices[0][0], str):
+                kept = pd.to_numeric(kept)
+            values[feature.name] = kept
+            continue
+        numbers = pd.to_numeric(column, errors="coerce")
+        kind = "a whole number" if feature.kind == "integer" else "a number"
+        bad = ~empty & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
+        if feature.kind == "integer":
+            bad |= numbers.notna() & (numbers % 1 != 0)
+        if bad.any():
+            breaches.append(RuleBreach(feature.name, f"must be {kind}", bad))
+        out_of_range = (
+            ~bad & numbers.notna() & ((numbers < feature.minimum) | (numbers > feature.maximum))
+        )
+        if out_of_range.any():
+            low, high = _plain_number(feature.minimum), _plain_number(feature.maximum)
+            breaches.append(
+                RuleBreach(feature.name, f"must be between {low} and {high}", out_of_range)
+            )
+        values[feature.name] = numbers.where(~bad & ~out_of_range)
+    return CheckedRows(
+        features=to_frame(pd.DataFrame(values, index=table.index)), breaches=breaches
+    )
+
+
 def validate_table(table: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Checks a table of strings against the schema; returns (features, target) or raises."""
-    required = [TARGET, *(f.name for f in FEATURES)]
-    missing = [name for name in required if name not in table.columns]
+    """Checks a table of strings for training; returns (features, target) or raises with
+    every problem, naming the column, the rule and the first lines that break it."""
+    missing = missing_columns(table, with_target=True)
     if missing:
+        needed = ", ".join([TARGET, *(f.name for f in FEATURES)])
         raise DataValidationError(
             f"{source}: missing required columns: {', '.join(missing)} "
-            f"(a titanic3 or Kaggle train.csv layout needs {', '.join(required)})."
+            f"(a titanic3 or Kaggle train.csv layout needs {needed})."
         )
     if table.empty:
         raise DataValidationError(f"{source}: the file has a header but no rows.")
@@ -110,58 +227,12 @@ def validate_table(table: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, p
         problems.append(f"column '{TARGET}' must be 0 or 1 (lines {_lines(bad_target)})")
     elif target.nunique() < 2:
         problems.append(f"column '{TARGET}' has only one class; training needs both 0 and 1")
-
-    values: dict[str, pd.Series] = {}
-    for feature in FEATURES:
-        column = table[feature.name].str.strip()
-        empty = column.isna() | (column == "")
-        if empty.any() and not feature.missing_allowed_in_data:
-            problems.append(f"column '{feature.name}' must not be empty (lines {_lines(empty)})")
-        if feature.kind == "category":
-            allowed = [str(value) for value in feature.choice_values]
-            # Numeric categories may be written "1" or "1.0".
-            numeric = pd.to_numeric(column, errors="coerce")
-            as_text = column.where(numeric.isna(), numeric.map(_plain_number))
-            bad = ~empty & ~as_text.isin(allowed)
-            if bad.any():
-                problems.append(
-                    f"column '{feature.name}' must be one of {', '.join(allowed)} "
-                    f"(lines {_lines(bad)})"
-                )
-            values[feature.name] = as_text.where(~empty)
-        else:
-            numbers = pd.to_numeric(column, errors="coerce")
-            not_number = ~empty & numbers.isna()
-            if not_number.any():
-                kind = "a whole number" if feature.kind == "integer" else "a number"
-                problems.append(
-                    f"column '{feature.name}' must be {kind} (lines {_lines(not_number)})"
-                )
-                continue
-            if feature.kind == "integer":
-                fractional = numbers.notna() & (numbers % 1 != 0)
-                if fractional.any():
-                    problems.append(
-                        f"column '{feature.name}' must be a whole number "
-                        f"(lines {_lines(fractional)})"
-                    )
-            out_of_range = numbers.notna() & (
-                (numbers < feature.minimum) | (numbers > feature.maximum)
-            )
-            if out_of_range.any():
-                problems.append(
-                    f"column '{feature.name}' must be between {_plain_number(feature.minimum)} "
-                    f"and {_plain_number(feature.maximum)} (lines {_lines(out_of_range)})"
-                )
-            values[feature.name] = numbers
+    checked = check_rows(table)
+    for breach in checked.breaches:
+        problems.append(f"column '{breach.column}' {breach.rule} (lines {_lines(breach.rows)})")
     if problems:
         raise DataValidationError(f"{source}: " + "; ".join(problems) + ".")
-
-    frame = pd.DataFrame(values)
-    for feature in FEATURES:
-        if feature.kind == "category" and not isinstance(feature.choices[0][0], str):
-            frame[feature.name] = pd.to_numeric(frame[feature.name])
-    return to_frame(frame), target.astype(int).rename(TARGET)
+    return checked.features, target.astype(int).rename(TARGET)
 
 
 def _plain_number(value: float) -> str:

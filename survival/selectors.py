@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from survival.inference import MODEL_UNAVAILABLE, ModelUnavailableError
 from survival.models import ModelVersion
+
+VERSION_NOT_FOUND = "There is no model version {number}."
+
+
+class ModelVersionNotFoundError(LookupError):
+    """A version number that was asked for does not exist."""
 
 
 def model_version_get_active() -> ModelVersion | None:
@@ -15,3 +22,25 @@ def model_version_get_active() -> ModelVersion | None:
 
 def model_version_list() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.all()
+
+
+def model_version_get(*, number: int) -> ModelVersion | None:
+    """A version by its number (1, 2, …), or None."""
+    return ModelVersion.objects.filter(version=number).first()
+
+
+def model_version_resolve(*, number: int | None = None) -> ModelVersion:
+    """The version to answer with: the one asked for by number, else the active one.
+
+    Raises ModelVersionNotFoundError for an unknown number and ModelUnavailableError when
+    none is asked for and none is active.
+    """
+    if number is not None:
+        version = model_version_get(number=number)
+        if version is None:
+            raise ModelVersionNotFoundError(VERSION_NOT_FOUND.format(number=number))
+        return version
+    version = model_version_get_active()
+    if version is None:
+        raise ModelUnavailableError(MODEL_UNAVAILABLE)
+    return version

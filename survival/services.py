@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -16,17 +16,20 @@ from django.db.models import Max
 from django.utils import timezone
 
 from ml_pipeline.constants import THRESHOLD
-from ml_pipeline.schema import FEATURE_NAMES, to_frame
+from ml_pipeline.errors import DataValidationError
+from ml_pipeline.explain import Contribution, explain, top_contributions
+from ml_pipeline.schema import FEATURE_NAMES, TARGET
 from survival import selectors
 from survival.inference import (
-    MODEL_UNAVAILABLE,
-    ModelUnavailableError,
     artifact_storage,
     load_pipeline,
 )
 from survival.models import ModelVersion, Prediction
 
 if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
     from ml_pipeline.training import TrainingResult
 
 logger = logging.getLogger(__name__)
@@ -40,6 +43,7 @@ class PredictionOutcome:
     probability: float
     model_version: ModelVersion
     prediction_id: int
+    contributions: list[Contribution] = field(default_factory=list)
 
     @property
     def percentage(self) -> float:
@@ -113,16 +117,17 @@ def model_version_deactivate(*, version: ModelVersion) -> ModelVersion:
 def predict_survival(
     *, passenger: Mapping[str, Any], channel: str = Prediction.Channel.WEB
 ) -> PredictionOutcome:
-    """Scores one validated passenger with the active version and logs the prediction.
+    """Scores one validated passenger with the active version, explains the answer and logs
+    the prediction.
 
-    Raises ModelUnavailableError when no version is active or its artifact does not verify.
+    Raises ModelUnavailableError when no version is active or its artifact does not verify;
+    nothing is logged then.
     """
-    version = selectors.model_version_get_active()
-    if version is None:
-        raise ModelUnavailableError(MODEL_UNAVAILABLE)
+    version = selectors.model_version_resolve()
     pipeline = load_pipeline(version)
     inputs = {name: passenger[name] for name in FEATURE_NAMES}
-    probability = float(pipeline.predict_proba(to_frame([inputs]))[0, 1])
+    # One batched call gives the probability and what each input contributed to it.
+    probability, contributions = explain(pipeline, inputs, version.reference_passenger)
     survived = probability >= THRESHOLD
     logged = Prediction.objects.create(
         model_version=version,
@@ -136,4 +141,88 @@ def predict_survival(
         probability=probability,
         model_version=version,
         prediction_id=logged.pk,
+        contributions=top_contributions(contributions),
     )
+
+
+@dataclass(frozen=True)
+class ScoredTable:
+    """A CSV of passengers scored by one version.
+
+    Attributes:
+        version: the version that scored it.
+        scored: one row per valid input row, in file order, indexed by file line number:
+            PassengerId (only when the file has one), Survived (0/1), Probability (0–1).
+        rejected: {file line number: [reasons]} for rows that could not be scored.
+        outcomes: the file's true 0/1 outcomes for the scored rows, when it has a target
+            column (Kaggle "Survived" or titanic3 "survived"); else None.
+        total_rows: rows in the file.
+    """
+
+    version: ModelVersion
+    scored: pd.DataFrame
+    rejected: dict[int, list[str]]
+    outcomes: pd.Series | None
+    total_rows: int
+
+
+def passengers_score_csv(
+    *, raw: bytes, source: str, version_number: int | None = None
+) -> ScoredTable:
+    """Validates and scores a CSV (titanic3 or Kaggle layout, with or without the target).
+
+    Whole-file problems (not UTF-8, not CSV, missing columns, no rows) raise
+    DataValidationError; bad rows are listed in `rejected` and the others are still scored.
+    Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`.
+    Nothing is logged: this is bulk scoring, not a visitor's prediction.
+    """
+    import pandas as pd
+
+    from ml_pipeline.data import check_rows, missing_columns, read_csv_table
+
+    version = selectors.model_version_resolve(number=version_number)
+    table = read_csv_table(raw, source=source)
+    missing = missing_columns(table, with_target=False)
+    if missing:
+        raise DataValidationError(f"{source}: missing required columns: {', '.join(missing)}.")
+    if table.empty:
+        raise DataValidationError(f"{source}: the file has a header but no rows.")
+    checked = check_rows(table)
+    valid = checked.valid
+    rejected = checked.rejected_lines()
+    outcomes = None
+    if TARGET in table.columns:
+        given = table[TARGET].astype("string").str.strip()
+        target = pd.to_numeric(given, errors="coerce")
+        bad_target = given.notna() & (given != "") & ~target.isin([0, 1])
+        for index in bad_target[bad_target].index:
+            rejected.setdefault(int(index) + 2, []).append(f"column '{TARGET}' must be 0 or 1")
+        valid &= ~bad_target
+        rejected = dict(sorted(rejected.items()))
+        # A file may carry outcomes for some rows only (e.g. a partly labelled file).
+        known = target[valid]
+        outcomes = known.astype(int) if known.notna().all() else None
+
+    features = checked.features[valid]
+    probabilities = score_passengers(version=version, features=features) if len(features) else []
+    lines = features.index + 2
+    scored = pd.DataFrame(index=pd.Index(lines, name="line"))
+    if "passengerid" in table.columns:
+        scored["PassengerId"] = table.loc[valid, "passengerid"].to_numpy()
+    scored["Survived"] = [int(p >= THRESHOLD) for p in probabilities]
+    scored["Probability"] = list(probabilities)
+    if outcomes is not None:
+        outcomes.index = lines
+    return ScoredTable(
+        version=version,
+        scored=scored,
+        rejected=rejected,
+        outcomes=outcomes,
+        total_rows=len(table),
+    )
+
+
+def score_passengers(*, version: ModelVersion, features: pd.DataFrame) -> np.ndarray:
+    """Probabilities of survival for many passengers (schema columns, as from
+    `schema.to_frame` or `data.check_rows`), in one model call. Nothing is logged."""
+    return load_pipeline(version).predict_proba(features)[:, 1]

@@ -7,7 +7,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ml_pipeline.data import BUNDLED_DATA, KAGGLE_COLUMNS, DataValidationError, load_dataset
+from ml_pipeline.data import (
+    BUNDLED_DATA,
+    KAGGLE_COLUMNS,
+    DataValidationError,
+    check_rows,
+    load_dataset,
+    missing_columns,
+    read_csv_table,
+)
 from ml_pipeline.schema import FEATURE_NAMES
 
 
@@ -106,3 +114,30 @@ def test_a_binary_file_is_refused_with_a_message(tmp_path):
     path.write_bytes(bytes(range(256)) * 10)
     with pytest.raises(DataValidationError):
         load_dataset(path)
+
+
+def test_rows_are_checked_one_by_one_for_scoring():
+    table = titanic_table().head(4).drop(columns=["survived"]).reset_index(drop=True)
+    table.loc[1, "age"] = "old"
+    table.loc[2, "pclass"] = "9"
+    table.loc[2, "fare"] = "-1"
+    checked = check_rows(table)
+    assert list(checked.valid) == [True, False, False, True]
+    assert checked.rejected_lines() == {
+        3: ["column 'age' must be a number"],
+        4: ["column 'pclass' must be one of 1, 2, 3", "column 'fare' must be between 0 and 600"],
+    }
+    assert list(checked.features.columns) == list(FEATURE_NAMES)
+
+
+def test_a_kaggle_test_file_without_the_target_has_every_feature_column():
+    kaggle = titanic_table().head(3).rename(columns={v: k for k, v in KAGGLE_COLUMNS.items()})
+    kaggle = kaggle.drop(columns=["Survived"])
+    table = read_csv_table(kaggle.to_csv(index=False).encode(), source="test.csv")
+    assert missing_columns(table, with_target=False) == []
+    assert missing_columns(table, with_target=True) == ["survived"]
+
+
+def test_text_that_is_not_utf8_is_refused():
+    with pytest.raises(DataValidationError, match="not UTF-8"):
+        read_csv_table("pclass,sex\n1,männlich\n".encode("latin-1"), source="upload.csv")

@@ -1,0 +1,78 @@
+"""Why a passenger got their probability, honestly for any kind of model.
+
+For each input, the passenger's probability is compared with the probability when only
+that input is replaced by the training data's typical value (see
+`training.typical_passenger`). The difference, in percentage points, is how much that input
+pushed this passenger's probability up (positive) or down (negative) relative to a typical
+passenger. The passenger and all the substitutions are scored in one batched model call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ml_pipeline.schema import FEATURES, FEATURES_BY_NAME, to_frame
+
+# Inputs moving the probability by less than this many points are not worth showing.
+NEGLIGIBLE_POINTS = 0.5
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One input's push on the probability.
+
+    Attributes:
+        feature: the schema name.
+        label: its human label.
+        value: the passenger's value, in words ("Female", "3rd class (lower)", "8").
+        points: signed change in percentage points compared with the typical value.
+    """
+
+    feature: str
+    label: str
+    value: str
+    points: float
+
+    @property
+    def direction(self) -> str:
+        return "raised" if self.points > 0 else "lowered"
+
+
+def describe_value(feature_name: str, value: Any) -> str:
+    """A value as a person reads it: the choice's label, or the number without ".0"."""
+    feature = FEATURES_BY_NAME[feature_name]
+    for choice, label in feature.choices:
+        if str(choice) == str(value):
+            return label
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def explain(
+    pipeline: Any, passenger: Mapping[str, Any], reference: Mapping[str, Any]
+) -> tuple[float, list[Contribution]]:
+    """The passenger's probability and every input's contribution, largest push first."""
+    rows = [dict(passenger)]
+    for feature in FEATURES:
+        rows.append({**passenger, feature.name: reference[feature.name]})
+    probabilities = pipeline.predict_proba(to_frame(rows))[:, 1]
+    probability = float(probabilities[0])
+    contributions = [
+        Contribution(
+            feature=feature.name,
+            label=feature.label,
+            value=describe_value(feature.name, passenger[feature.name]),
+            points=(probability - float(substituted)) * 100,
+        )
+        for feature, substituted in zip(FEATURES, probabilities[1:], strict=True)
+    ]
+    contributions.sort(key=lambda c: abs(c.points), reverse=True)
+    return probability, contributions
+
+
+def top_contributions(contributions: list[Contribution], *, limit: int = 4) -> list[Contribution]:
+    """The few inputs that mattered most (at most `limit`, none that barely mattered)."""
+    return [c for c in contributions if abs(c.points) >= NEGLIGIBLE_POINTS][:limit]
