@@ -39,6 +39,15 @@ class Contribution:
     def direction(self) -> str:
         return "raised" if self.points > 0 else "lowered"
 
+    @property
+    def signed_points(self) -> str:
+        """ "+12.3" or "−4.5" (with a real minus sign), one decimal."""
+        return f"{self.points:+.1f}".replace("-", "\u2212")
+
+    @property
+    def size(self) -> str:
+        return f"{abs(self.points):.1f}"
+
 
 def describe_value(feature_name: str, value: Any) -> str:
     """A value as a person reads it: the choice's label, or the number without ".0"."""

@@ -69,7 +69,14 @@ class PassengerForm(forms.Form):
         super().__init__(*args, **kwargs)
         for feature in FEATURES:
             self.fields[feature.name] = field_for(feature)
-        # The template writes the <form> element itself (with its htmx attributes).
+        for name, field in self.fields.items():
+            auto_id = self[name].auto_id
+            # The error slot always exists (empty when valid), so a live update can fill it
+            # without replacing the input the visitor is typing in.
+            field.widget.attrs["aria-describedby"] = f"{auto_id}_helptext {auto_id}_error"
+        # The template writes the <form> element itself (with its htmx attributes); each
+        # field is drawn by our own template, which keeps a stable error slot per field.
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.field_template = "survival/field.html"

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from ml_pipeline.schema import default_passenger
+from ml_pipeline.schema import FEATURE_NAMES, default_passenger
 from survival import selectors
 from survival.forms import PassengerForm
 from survival.inference import ModelUnavailableError
+from survival.presets import PRESETS
 from survival.services import predict_survival
 
 PAGE = "survival/home.html"
@@ -27,10 +28,16 @@ class HtmxHttpRequest(HttpRequest):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {
+    # A query string with passenger fields (a preset link, a shared address) fills the form
+    # and answers at once; otherwise the form starts with a typical passenger.
+    if any(name in request.GET for name in FEATURE_NAMES):
+        return _answer(request, PassengerForm(request.GET), form_changed=True)
+    context = {
         "form": PassengerForm(initial=default_passenger()),
         "active_version": selectors.model_version_get_active(),
+        "presets": PRESETS,
     }
     return render(request, PAGE, context)
 
@@ -41,8 +48,18 @@ def predict(request: HtmxHttpRequest) -> HttpResponse:
     # A reload or a bookmark of the result page lands on the form again.
     if request.method == "GET":
         return redirect("survival:home")
-    form = PassengerForm(request.POST)
-    context: dict[str, Any] = {"form": form, "outcome": None, "unavailable": None}
+    # The visitor is typing in this form: a live answer must not replace its inputs.
+    return _answer(request, PassengerForm(request.POST), form_changed=False)
+
+
+def _answer(request: HtmxHttpRequest, form: PassengerForm, *, form_changed: bool) -> HttpResponse:
+    context: dict[str, Any] = {
+        "form": form,
+        "outcome": None,
+        "unavailable": None,
+        "presets": PRESETS,
+        "form_changed": form_changed,
+    }
     status = HTTPStatus.OK
     if not form.is_valid():
         status = HTTPStatus.UNPROCESSABLE_ENTITY
@@ -56,5 +73,11 @@ def predict(request: HtmxHttpRequest) -> HttpResponse:
         context["active_version"] = context["outcome"].model_version
     else:
         context["active_version"] = selectors.model_version_get_active()
-    template = HTMX_ANSWER if request.htmx else PAGE
-    return render(request, template, context, status=status)
+    if not request.htmx:
+        return render(request, PAGE, context, status=status)
+    response = render(request, HTMX_ANSWER, context, status=status)
+    if status == HTTPStatus.UNPROCESSABLE_ENTITY:
+        # Keep the last good result on screen; the out-of-band parts of the answer mark it
+        # out of date and put each error next to its field.
+        response["HX-Reswap"] = "none"
+    return response

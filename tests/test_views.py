@@ -68,32 +68,71 @@ def test_the_probability_shown_is_the_logged_one(client, active_version):
     assert f"{logged.probability * 100:.1f}%" in response.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("changes", "message"),
-    [
-        ({"age": "-3"}, "Age must be at least 0."),
-        ({"pclass": "7"}, "Ticket class must be one of"),
-        ({"fare": "abc"}, "Fare must be a number between 0 and 600."),
-        ({"age": "nan"}, "Age must be a number"),
-        ({"sibsp": "1.5"}, "Siblings and spouses aboard must be a whole number"),
-        ({"embarked": ""}, "Port of embarkation is required."),
-    ],
-)
-@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
-def test_invalid_input_shows_the_error_at_its_field_and_logs_nothing(
-    client, active_version, changes, message, headers
+INVALID = [
+    ({"age": "-3"}, "Age must be at least 0."),
+    ({"pclass": "7"}, "Ticket class must be one of"),
+    ({"fare": "abc"}, "Fare must be a number between 0 and 600."),
+    ({"age": "nan"}, "Age must be a number"),
+    ({"sibsp": "1.5"}, "Siblings and spouses aboard must be a whole number"),
+    ({"embarked": ""}, "Port of embarkation is required."),
+]
+
+
+def error_slot(html: str, field: str) -> str:
+    slot = re.search(rf'<div id="id_{field}_error"[^>]*>(.*?)</div>', html, re.S)
+    assert slot, f"no error slot for {field}"
+    return slot.group(0)
+
+
+def test_every_input_is_described_by_its_help_and_its_error_slot(client, active_version):
+    html = client.get(reverse("survival:home")).content.decode()
+    for name in default_passenger():
+        assert re.search(rf'aria-describedby="id_{name}_helptext id_{name}_error"', html)
+        assert error_slot(html, name)
+
+
+@pytest.mark.parametrize(("changes", "message"), INVALID)
+def test_invalid_input_without_htmx_shows_the_page_with_inline_errors(
+    client, active_version, changes, message
 ):
-    response = client.post(reverse("survival:predict"), passenger(**changes), **headers)
+    response = client.post(reverse("survival:predict"), passenger(**changes))
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     html = response.content.decode()
     field = next(iter(changes))
-    # Inline: the error sits in the field's own feedback element, linked by aria-describedby.
-    error_block = re.search(rf'id="id_{field}_error"[^>]*>(.*?)</div>', html, re.S)
-    assert error_block
-    assert message in error_block.group(1)
-    assert re.search(rf'aria-describedby="[^"]*id_{field}_error', html)
+    assert message in error_slot(html, field)
+    assert re.search(rf'aria-invalid="true"[^>]*id="id_{field}"', html)
     assert "Probability of survival" not in html
     assert not Prediction.objects.exists()
+
+
+@pytest.mark.parametrize(("changes", "message"), INVALID)
+def test_invalid_input_with_htmx_fills_the_error_slot_and_keeps_the_last_result(
+    client, active_version, changes, message
+):
+    response = client.post(reverse("survival:predict"), passenger(**changes), **HTMX)
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    # The main swap is cancelled, so the last good result stays on the page ...
+    assert response["HX-Reswap"] == "none"
+    html = response.content.decode()
+    field = next(iter(changes))
+    # ... while the field's error slot and the status are replaced out of band.
+    slot = error_slot(html, field)
+    assert message in slot
+    assert 'hx-swap-oob="true"' in slot
+    assert re.search(r'id="result-status" class="result-status is-stale" hx-swap-oob="true"', html)
+    # The inputs themselves are not sent back: the visitor may still be typing.
+    assert 'name="age"' not in html
+    assert "Probability of survival" not in html
+    assert not Prediction.objects.exists()
+
+
+def test_a_valid_htmx_answer_clears_every_error_slot(client, active_version):
+    html = client.post(reverse("survival:predict"), passenger(), **HTMX).content.decode()
+    for name in default_passenger():
+        assert re.search(
+            rf'<div id="id_{name}_error" class="field-error" hx-swap-oob="true"></div>', html
+        )
+    assert 'id="result-status" class="result-status" hx-swap-oob="true"' in html
 
 
 def test_a_missing_field_is_reported(client, active_version):
@@ -136,3 +175,48 @@ def test_reloading_the_result_address_returns_to_the_form(client):
     response = client.get(reverse("survival:predict"))
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"] == reverse("survival:home")
+
+
+def test_the_card_explains_the_answer_with_signed_points(client, active_version):
+    html = client.post(
+        reverse("survival:predict"), passenger(sex="female", pclass=1), **HTMX
+    ).content.decode()
+    contributions = re.findall(r'data-feature="(\w+)"', html)
+    assert 2 <= len(contributions) <= 4
+    assert "sex" in contributions
+    assert re.search(
+        r"Sex: Female</span>\s*<span class=\"points\" aria-hidden=\"true\">\+\d+\.\d pts", html
+    )
+    assert "raised the probability by" in html
+
+
+def test_preset_links_fill_the_form_and_answer_without_javascript(client, active_version):
+    from survival.presets import PRESETS
+
+    page = client.get(reverse("survival:home")).content.decode()
+    woman = PRESETS[0]
+    assert f'href="/?{woman.query.replace("&", "&amp;")}"' in page
+    response = client.get(f"/?{woman.query}")
+    assert response.status_code == HTTPStatus.OK
+    html = response.content.decode()
+    assert "<html" in html
+    assert '<option value="female" selected>' in html
+    assert 'name="age" value="38"' in html
+    assert PERCENT.search(html)
+    assert Prediction.objects.count() == 1
+
+
+def test_a_preset_with_htmx_replaces_the_form_and_the_card(client, active_version):
+    from survival.presets import PRESETS
+
+    html = client.get(f"/?{PRESETS[1].query}", **HTMX).content.decode()
+    assert "<html" not in html
+    assert re.search(r'<form id="passenger-form"[^>]*hx-swap-oob="true"', html, re.S)
+    assert PERCENT.search(html)
+
+
+def test_an_invalid_query_string_is_refused_with_inline_errors(client, active_version):
+    response = client.get("/?pclass=9&sex=female&age=30&sibsp=0&parch=0&fare=10&embarked=S")
+    assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert "Ticket class must be one of" in error_slot(response.content.decode(), "pclass")
+    assert not Prediction.objects.exists()

@@ -1,14 +1,33 @@
 // Progressive enhancement only: the page works without this file.
-// When a prediction request fails outright (network down, server error), say so in the
-// result region instead of leaving the previous answer as if nothing happened.
-document.addEventListener("htmx:responseError", showFailure);
-document.addEventListener("htmx:sendError", showFailure);
 
+// A live answer updates each field's error slot without replacing the inputs (the visitor
+// may still be typing); mirror the slot into the input's invalid state for styling and for
+// assistive technology.
+function syncFieldStates() {
+  document.querySelectorAll("#passenger-form .field-error").forEach((slot) => {
+    const input = document.getElementById(slot.id.replace(/_error$/, ""));
+    if (!input) return;
+    const invalid = slot.textContent.trim() !== "";
+    input.classList.toggle("is-invalid", invalid);
+    if (invalid) {
+      input.setAttribute("aria-invalid", "true");
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+  });
+}
+document.addEventListener("htmx:oobAfterSwap", syncFieldStates);
+document.addEventListener("htmx:afterSwap", syncFieldStates);
+
+// When a request fails outright (network down, server error), say so where the result is
+// instead of leaving an old answer as if nothing happened.
 function showFailure() {
-  const result = document.getElementById("result");
-  if (!result) return;
-  result.innerHTML =
-    '<div class="alert alert-warning mb-0" role="alert">' +
+  const card = document.getElementById("result-card");
+  if (!card) return;
+  card.innerHTML =
+    '<div class="alert alert-warning mb-0">' +
     "The prediction could not be fetched. Please check your connection and try again." +
     "</div>";
 }
+document.addEventListener("htmx:responseError", showFailure);
+document.addEventListener("htmx:sendError", showFailure);
