@@ -25,7 +25,7 @@ def test_train_registers_and_activates_a_version():
     assert version.seed == 3
     assert "Registered version 1 (Logistic regression) and activated it" in output
     assert "ROC AUC" in output
-    assert "fold 5/5" in output  # progress is shown
+    assert "logreg: fold 10/10" in output  # progress: which candidate, which fold
 
 
 def test_quiet_prints_only_the_result():
