@@ -435,7 +435,11 @@ def summarize_data(dataset: Dataset) -> dict[str, Any]:
         described: dict[str, Any] = {"missing": int(column.isna().sum())}
         if feature.kind == "category":
             counts = column.value_counts()
-            described["counts"] = {str(value): int(counts.get(value, 0)) for value in counts.index}
+            # Written as the schema writes the value: ticket class 1, not 1.0.
+            described["counts"] = {
+                (f"{value:g}" if isinstance(value, float) else str(value)): int(count)
+                for value, count in counts.items()
+            }
         else:
             described.update(
                 minimum=float(column.min()),
