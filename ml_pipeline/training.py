@@ -247,7 +247,7 @@ def calibrated(pipeline: Pipeline) -> Pipeline:
     The preprocessing stays outside, fitted once; CalibratedClassifierCV fits the model on
     part of the training rows and the calibration curve on the rest, in turn.
     """
-    steps = list(pipeline.steps)
+    steps = [(name, clone(step)) for name, step in pipeline.steps]
     name, model = steps[-1]
     steps[-1] = (
         name,
@@ -546,7 +546,6 @@ def train(
         stratify=dataset.target,
         random_state=seed,
     )
-    folds = CV_FOLDS * CV_REPEATS
     if progress:
         progress(
             f"Data: {dataset.rows} rows ({len(train_y)} for training, {len(holdout_y)} held out), "
@@ -592,7 +591,7 @@ def train(
     )
     use_calibration = calibrated_cv["brier"]["mean"] < candidates[winner]["brier"]["mean"]
     if progress:
-        progress(f"Fitting {ALGORITHMS[winner][0]} on the training split ({folds} folds done)")
+        progress(f"Fitting {ALGORITHMS[winner][0]} on the whole training split")
     majority_class = int(train_y.mode().iloc[0])
     training_rate = float(train_y.mean())
     fitted_plain = clone(uncalibrated).fit(train_x, train_y)
