@@ -44,6 +44,25 @@ def trained_forest(titanic: Dataset) -> TrainingResult:
     return train(titanic, algorithm="random_forest", seed=7)
 
 
+@pytest.fixture(scope="session")
+def trained_auto(titanic: Dataset) -> TrainingResult:
+    """The full `auto` run on the bundled data (every candidate, search, calibration, plots),
+    done once and shared by every test that needs the real selected model."""
+    return train(titanic, seed=7)
+
+
+@pytest.fixture
+def small_titanic_csv(tmp_path: Path) -> Path:
+    """Every fourth row of the bundled data (328 passengers of every class): enough to train
+    on, quick to cross-validate."""
+    from ml_pipeline.data import BUNDLED_DATA
+
+    lines = BUNDLED_DATA.read_text(encoding="utf-8").splitlines(keepends=True)
+    small = tmp_path / "small.csv"
+    small.write_text("".join([lines[0], *lines[1::4]]), encoding="utf-8")
+    return small
+
+
 @pytest.fixture
 def active_version(db, trained_logreg: TrainingResult):
     from survival.services import model_version_register

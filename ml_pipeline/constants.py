@@ -17,3 +17,15 @@ ALGORITHM_LABELS: dict[str, str] = {
     "random_forest": "Random forest",
     "hist_gradient_boosting": "Histogram gradient boosting",
 }
+
+# Metrics that cross-validation measures, name → label; `--metric` picks one to select by.
+METRIC_LABELS: dict[str, str] = {
+    "roc_auc": "ROC AUC",
+    "accuracy": "Accuracy",
+    "average_precision": "Average precision",
+    "brier": "Brier score",
+    "log_loss": "Log loss",
+}
+DEFAULT_METRIC = "roc_auc"
+# For these, smaller is better; for the others, larger is better.
+LOWER_IS_BETTER: frozenset[str] = frozenset({"brier", "log_loss"})

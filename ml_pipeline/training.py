@@ -1,20 +1,26 @@
 """Training and evaluation: plain scikit-learn, no Django.
 
-Every candidate is one sklearn Pipeline (imputation + encoding + model), so the saved
-artifact takes the raw schema columns and nothing can be forgotten at prediction time.
-The data is split once into a stratified training part and a held-out part; candidates are
-compared by stratified cross-validation on the training part only, the winner is fitted on
-the training part and evaluated once on the held-out part, and that fitted pipeline is what
-gets saved, so the held-out numbers describe exactly the stored model.
+Every candidate is one sklearn Pipeline (derived features + imputation + encoding + model),
+so the saved artifact takes the raw schema columns and nothing can be forgotten at
+prediction time.
+
+The data is split once into a stratified training part and a held-out part. Everything that
+chooses something — each candidate's setting, the winning candidate, whether to calibrate —
+is decided by repeated stratified cross-validation on the training part only. The winner is
+then fitted on the training part and evaluated once on the held-out part, and that fitted
+pipeline is what gets saved, so the held-out numbers describe exactly the stored model and
+were never used to choose anything.
 """
 
 from __future__ import annotations
 
 import io
 import platform
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import joblib
@@ -22,20 +28,25 @@ import numpy as np
 import pandas as pd
 import sklearn
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV, calibration_curve
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
+    average_precision_score,
     brier_score_loss,
+    confusion_matrix,
     f1_score,
     log_loss,
     precision_score,
     recall_score,
     roc_auc_score,
+    roc_curve,
 )
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
     FunctionTransformer,
@@ -45,23 +56,79 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from ml_pipeline.constants import ALGORITHM_LABELS, AUTO, DEFAULT_SEED, THRESHOLD
+from ml_pipeline.constants import (
+    ALGORITHM_LABELS,
+    AUTO,
+    DEFAULT_METRIC,
+    DEFAULT_SEED,
+    LOWER_IS_BETTER,
+    METRIC_LABELS,
+    THRESHOLD,
+)
 from ml_pipeline.data import Dataset
-from ml_pipeline.schema import FEATURES, schema_fingerprint
+from ml_pipeline.schema import FEATURE_NAMES, FEATURES, schema_fingerprint
 
 CATEGORY_COLUMNS = [f.name for f in FEATURES if f.kind == "category"]
-FAMILY_COLUMNS = ["sibsp", "parch"]
+NUMBER_COLUMNS = [f.name for f in FEATURES if f.kind != "category"]
+DERIVED_COLUMNS = ["family_size", "fare_per_person"]
 
 CV_FOLDS = 5
+CV_REPEATS = 2
 HOLDOUT_FRACTION = 0.2
+# Permutation importance: shuffles of each column on the held-out split.
+IMPORTANCE_REPEATS = 5
+CALIBRATION_BINS = 10
+# Sigmoid (Platt) scaling: with a few hundred rows per fold, isotonic regression overfits.
+CALIBRATION_METHOD = "sigmoid"
+CALIBRATION_FOLDS = 3
+
+UNKNOWN_METRIC = "unknown metric {metric!r}; choose one of: {choices}"
 
 ProgressCallback = Callable[[str], None]
+
+# A handful of settings per candidate, for the model step. The first of each is the setting
+# that worked best in earlier runs; the others move the one or two knobs that matter most.
+SEARCH_SPACE: dict[str, list[dict[str, Any]]] = {
+    "logreg": [{"C": 0.01}, {"C": 0.03}, {"C": 0.1}],
+    "random_forest": [
+        {"min_samples_leaf": 3, "max_features": "sqrt"},
+        {"min_samples_leaf": 5, "max_features": "sqrt"},
+        {"min_samples_leaf": 3, "max_features": 0.5},
+    ],
+    "hist_gradient_boosting": [
+        {"learning_rate": 0.05, "max_depth": 3, "l2_regularization": 0.0},
+        {"learning_rate": 0.03, "max_depth": 3, "l2_regularization": 1.0},
+        {"learning_rate": 0.05, "max_depth": 2, "l2_regularization": 0.0},
+    ],
+}
+
+
+def add_derived_features(features: pd.DataFrame) -> pd.DataFrame:
+    """Adds the family's size and the fare per head (a family shared one ticket), which say
+    more about a passenger's chances than sibsp, parch and fare do separately."""
+    derived = features.copy()
+    family_size = derived["sibsp"].fillna(0) + derived["parch"].fillna(0) + 1
+    derived["family_size"] = family_size
+    derived["fare_per_person"] = derived["fare"] / family_size
+    return derived
+
+
+def _derive() -> FunctionTransformer:
+    return FunctionTransformer(add_derived_features)
 
 
 def _categories() -> Pipeline:
     return make_pipeline(
         SimpleImputer(strategy="most_frequent"),
         OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    )
+
+
+def _log_scaled() -> Pipeline:
+    return make_pipeline(
+        SimpleImputer(strategy="median"),
+        FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+        StandardScaler(),
     )
 
 
@@ -82,22 +149,15 @@ def _logreg(seed: int) -> Pipeline:
             (
                 "family",
                 make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-                FAMILY_COLUMNS,
+                ["sibsp", "parch", "family_size"],
             ),
-            (
-                "fare",
-                make_pipeline(
-                    SimpleImputer(strategy="median"),
-                    FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
-                    StandardScaler(),
-                ),
-                ["fare"],
-            ),
+            ("fare", _log_scaled(), ["fare", "fare_per_person"]),
             ("categories", _categories(), CATEGORY_COLUMNS),
         ]
     )
     return Pipeline(
         [
+            ("derive", _derive()),
             ("features", features),
             ("interactions", PolynomialFeatures(2, interaction_only=True, include_bias=False)),
             ("scale", StandardScaler()),
@@ -108,10 +168,13 @@ def _logreg(seed: int) -> Pipeline:
 
 def _tree_features() -> ColumnTransformer:
     # Trees need no scaling; missing numbers get the median plus a "was missing" flag.
-    numbers = [f.name for f in FEATURES if f.kind != "category"]
     return ColumnTransformer(
         [
-            ("numbers", SimpleImputer(strategy="median", add_indicator=True), numbers),
+            (
+                "numbers",
+                SimpleImputer(strategy="median", add_indicator=True),
+                NUMBER_COLUMNS + DERIVED_COLUMNS,
+            ),
             ("categories", _categories(), CATEGORY_COLUMNS),
         ]
     )
@@ -120,11 +183,12 @@ def _tree_features() -> ColumnTransformer:
 def _random_forest(seed: int) -> Pipeline:
     return Pipeline(
         [
+            ("derive", _derive()),
             ("features", _tree_features()),
             (
                 "model",
                 RandomForestClassifier(
-                    n_estimators=300, min_samples_leaf=3, max_features="sqrt", random_state=seed
+                    n_estimators=200, min_samples_leaf=3, max_features="sqrt", random_state=seed
                 ),
             ),
         ]
@@ -134,6 +198,7 @@ def _random_forest(seed: int) -> Pipeline:
 def _hist_gradient_boosting(seed: int) -> Pipeline:
     return Pipeline(
         [
+            ("derive", _derive()),
             ("features", _tree_features()),
             (
                 "model",
@@ -160,15 +225,35 @@ ALGORITHMS: dict[str, tuple[str, Callable[[int], Pipeline]]] = {
 }
 
 
-def build_pipeline(algorithm: str, *, seed: int = DEFAULT_SEED) -> Pipeline:
-    """An unfitted pipeline for one algorithm."""
+def build_pipeline(
+    algorithm: str, *, seed: int = DEFAULT_SEED, params: dict[str, Any] | None = None
+) -> Pipeline:
+    """An unfitted pipeline for one algorithm, with `params` set on its model step."""
     try:
         _, factory = ALGORITHMS[algorithm]
     except KeyError:
         raise ValueError(
             f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}, {AUTO}"
         ) from None
-    return factory(seed)
+    pipeline = factory(seed)
+    if params:
+        pipeline.set_params(**{f"model__{key}": value for key, value in params.items()})
+    return pipeline
+
+
+def calibrated(pipeline: Pipeline) -> Pipeline:
+    """The same pipeline with its model step wrapped in sigmoid calibration.
+
+    The preprocessing stays outside, fitted once; CalibratedClassifierCV fits the model on
+    part of the training rows and the calibration curve on the rest, in turn.
+    """
+    steps = [(name, clone(step)) for name, step in pipeline.steps]
+    name, model = steps[-1]
+    steps[-1] = (
+        name,
+        CalibratedClassifierCV(model, method=CALIBRATION_METHOD, cv=CALIBRATION_FOLDS),
+    )
+    return Pipeline(steps)
 
 
 @dataclass
@@ -176,18 +261,27 @@ class TrainingResult:
     """What a training run produced, ready to be registered.
 
     Attributes:
-        pipeline: the winner, fitted on the training split.
+        pipeline: the winner, fitted on the training split (calibrated when that helped).
         algorithm: its name (a key of ALGORITHMS).
-        params: the model step's hyper-parameters.
-        cv_metrics: {metric: {"mean", "std"}} from stratified CV on the training split.
-        holdout_metrics: metrics on the held-out split, plus the majority-class baseline.
-        candidates: {algorithm: cv_metrics} for every candidate tried.
+        params: the model step's hyper-parameters (plus "calibration" when calibrated).
+        cv_metrics: {metric: {"mean", "std"}} of the stored pipeline, from repeated
+            stratified CV on the training split.
+        holdout_metrics: metrics on the held-out split, plus majority-class baselines.
+        candidates: {algorithm: cv_metrics of its best setting} for every candidate tried.
         seed, data_sha256, data_rows, train_rows, holdout_rows: what makes the run reproducible.
         library_versions: python, scikit-learn, numpy, pandas, joblib.
         schema_fingerprint: see `schema.schema_fingerprint`.
         reference_passenger: the training split's typical passenger (median of each number,
             most frequent category), the baseline that explanations compare against.
         duration_seconds: wall time of the whole run.
+        selection_metric: the CV metric that chose the setting and the candidate.
+        search: {algorithm: [{"params", "cv"}]}: every setting tried and its CV metrics.
+        evaluation: held-out details: confusion matrix, ROC and reliability curves,
+            permutation importance, and the calibration decision.
+        holdout_index: the data rows (0-based, row i is on line i + 2) held out.
+        data_summary: the training file described: survival rate, missing values, ranges.
+        git_commit: the code's commit ("…-dirty" with uncommitted changes), "" when unknown.
+        plots: {name: SVG bytes} drawn from `evaluation` (see `ml_pipeline.plots`).
     """
 
     pipeline: Pipeline
@@ -205,16 +299,67 @@ class TrainingResult:
     schema_fingerprint: str = ""
     reference_passenger: dict[str, Any] = field(default_factory=dict)
     duration_seconds: float = 0.0
+    selection_metric: str = DEFAULT_METRIC
+    search: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    evaluation: dict[str, Any] = field(default_factory=dict)
+    holdout_index: list[int] = field(default_factory=list)
+    data_summary: dict[str, Any] = field(default_factory=dict)
+    git_commit: str = ""
+    plots: dict[str, bytes] = field(default_factory=dict)
 
 
 def library_versions() -> dict[str, str]:
+    import matplotlib
+
     return {
         "python": platform.python_version(),
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "joblib": joblib.__version__,
+        "matplotlib": matplotlib.__version__,
     }
+
+
+def git_commit() -> str:
+    """The commit of the code that trains, with "-dirty" when files differ from it; "" when
+    the code is not in a git checkout (e.g. an installed package) or git is missing."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"{commit}-dirty" if status else commit
+
+
+def score(truth: pd.Series | np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
+    """Every CV metric (see constants.METRIC_LABELS) of one set of predictions."""
+    return {
+        "roc_auc": float(roc_auc_score(truth, probabilities)),
+        "accuracy": float(accuracy_score(truth, probabilities >= THRESHOLD)),
+        "average_precision": float(average_precision_score(truth, probabilities)),
+        "brier": float(brier_score_loss(truth, probabilities)),
+        "log_loss": float(log_loss(truth, probabilities, labels=[0, 1])),
+    }
+
+
+def cv_folds(seed: int) -> RepeatedStratifiedKFold:
+    return RepeatedStratifiedKFold(n_splits=CV_FOLDS, n_repeats=CV_REPEATS, random_state=seed)
 
 
 def cross_validate_pipeline(
@@ -226,22 +371,42 @@ def cross_validate_pipeline(
     name: str = "",
     progress: ProgressCallback | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Stratified K-fold CV; returns mean and std of ROC AUC, accuracy and Brier score."""
-    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
-    scores: dict[str, list[float]] = {"roc_auc": [], "accuracy": [], "brier": []}
+    """Repeated stratified K-fold CV; the mean and std of every metric over the folds.
+
+    The folds depend only on the seed and the data, so every candidate and setting is scored
+    on exactly the same folds.
+    """
+    folds = cv_folds(seed)
+    total = folds.get_n_splits()
+    per_fold: list[dict[str, float]] = []
     for number, (train_index, test_index) in enumerate(folds.split(features, target), start=1):
         if progress:
-            progress(f"  {name}: fold {number}/{CV_FOLDS}")
+            progress(f"  {name}: fold {number}/{total}")
         fitted = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
         probabilities = fitted.predict_proba(features.iloc[test_index])[:, 1]
-        truth = target.iloc[test_index]
-        scores["roc_auc"].append(roc_auc_score(truth, probabilities))
-        scores["accuracy"].append(accuracy_score(truth, probabilities >= THRESHOLD))
-        scores["brier"].append(brier_score_loss(truth, probabilities))
+        per_fold.append(score(target.iloc[test_index], probabilities))
     return {
-        metric: {"mean": float(np.mean(values)), "std": float(np.std(values))}
-        for metric, values in scores.items()
+        metric: {
+            "mean": float(np.mean([fold[metric] for fold in per_fold])),
+            "std": float(np.std([fold[metric] for fold in per_fold])),
+        }
+        for metric in METRIC_LABELS
     }
+
+
+def better(metric: str, first: float, second: float) -> bool:
+    """Whether `first` is strictly better than `second` for this metric."""
+    return first < second if metric in LOWER_IS_BETTER else first > second
+
+
+def best_of(metric: str, scored: list[tuple[Any, dict[str, dict[str, float]]]]) -> int:
+    """Index of the best (key, cv_metrics) pair by the metric's mean; ties go to the earlier,
+    so list simpler settings and candidates first."""
+    best = 0
+    for index, (_, metrics) in enumerate(scored):
+        if better(metric, metrics[metric]["mean"], scored[best][1][metric]["mean"]):
+            best = index
+    return best
 
 
 def typical_passenger(features: pd.DataFrame) -> dict[str, Any]:
@@ -261,21 +426,96 @@ def typical_passenger(features: pd.DataFrame) -> dict[str, Any]:
     return typical
 
 
+def summarize_data(dataset: Dataset) -> dict[str, Any]:
+    """What the training file held, for the model card."""
+    features, target = dataset.features, dataset.target
+    columns: dict[str, Any] = {}
+    for feature in FEATURES:
+        column = features[feature.name]
+        described: dict[str, Any] = {"missing": int(column.isna().sum())}
+        if feature.kind == "category":
+            counts = column.value_counts()
+            # Written as the schema writes the value: ticket class 1, not 1.0.
+            described["counts"] = {
+                (f"{value:g}" if isinstance(value, float) else str(value)): int(count)
+                for value, count in counts.items()
+            }
+        else:
+            described.update(
+                minimum=float(column.min()),
+                median=float(column.median()),
+                maximum=float(column.max()),
+            )
+        columns[feature.name] = described
+    return {
+        "rows": dataset.rows,
+        "survived": int(target.sum()),
+        "survival_rate": float(target.mean()),
+        "columns": columns,
+    }
+
+
 def evaluate(
-    pipeline: Pipeline, features: pd.DataFrame, target: pd.Series, *, majority_class: int
+    pipeline: Pipeline,
+    features: pd.DataFrame,
+    target: pd.Series,
+    *,
+    majority_class: int,
+    training_rate: float | None = None,
 ) -> dict[str, float]:
-    """Held-out metrics of a fitted pipeline, with the majority-class baseline beside them."""
+    """Held-out metrics of a fitted pipeline, with baselines that know nothing about the
+    passenger beside them: everyone gets the training split's majority class (accuracy) and
+    its survival rate as probability (Brier)."""
     probabilities = pipeline.predict_proba(features)[:, 1]
     predicted = (probabilities >= THRESHOLD).astype(int)
-    return {
-        "accuracy": float(accuracy_score(target, predicted)),
+    metrics = {
+        **score(target, probabilities),
         "precision": float(precision_score(target, predicted, zero_division=0)),
         "recall": float(recall_score(target, predicted, zero_division=0)),
         "f1": float(f1_score(target, predicted, zero_division=0)),
-        "roc_auc": float(roc_auc_score(target, probabilities)),
-        "brier": float(brier_score_loss(target, probabilities)),
-        "log_loss": float(log_loss(target, probabilities, labels=[0, 1])),
         "baseline_accuracy": float(np.mean(target == majority_class)),
+    }
+    if training_rate is not None:
+        metrics["baseline_brier"] = float(np.mean((target - training_rate) ** 2))
+    return metrics
+
+
+def holdout_details(
+    pipeline: Pipeline, features: pd.DataFrame, target: pd.Series, *, seed: int
+) -> dict[str, Any]:
+    """What the model card draws: confusion matrix, ROC and reliability curves, and
+    permutation importance of each input, all on the held-out split."""
+    probabilities = pipeline.predict_proba(features)[:, 1]
+    predicted = (probabilities >= THRESHOLD).astype(int)
+    (tn, fp), (fn, tp) = confusion_matrix(target, predicted, labels=[0, 1]).tolist()
+    fpr, tpr, _ = roc_curve(target, probabilities)
+    observed, predicted_mean = calibration_curve(
+        target, probabilities, n_bins=CALIBRATION_BINS, strategy="quantile"
+    )
+    importance = permutation_importance(
+        pipeline,
+        features,
+        target,
+        scoring="roc_auc",
+        n_repeats=IMPORTANCE_REPEATS,
+        random_state=seed,
+    )
+    return {
+        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+        "roc_curve": {"fpr": _rounded(fpr), "tpr": _rounded(tpr)},
+        "reliability_curve": {
+            "predicted": _rounded(predicted_mean),
+            "observed": _rounded(observed),
+        },
+        "permutation_importance": {
+            name: {"mean": float(mean), "std": float(std)}
+            for name, mean, std in zip(
+                FEATURE_NAMES,
+                importance.importances_mean,
+                importance.importances_std,
+                strict=True,
+            )
+        },
     }
 
 
@@ -284,10 +524,18 @@ def train(
     *,
     algorithm: str = AUTO,
     seed: int = DEFAULT_SEED,
+    metric: str = DEFAULT_METRIC,
     progress: ProgressCallback | None = None,
 ) -> TrainingResult:
-    """Selects (for "auto") or uses the given algorithm, fits it and evaluates it."""
+    """Selects (for "auto") or uses the given algorithm, fits it and evaluates it.
+
+    For each candidate a few settings (SEARCH_SPACE) are cross-validated on the training
+    split and the best by `metric` is kept; the best candidate wins. Calibration is kept
+    when it improves the winner's cross-validated Brier score.
+    """
     started = time.perf_counter()
+    if metric not in METRIC_LABELS:
+        raise ValueError(UNKNOWN_METRIC.format(metric=metric, choices=", ".join(METRIC_LABELS)))
     names = list(ALGORITHMS) if algorithm == AUTO else [algorithm]
     for name in names:
         build_pipeline(name, seed=seed)  # fail fast on an unknown name
@@ -301,34 +549,87 @@ def train(
     if progress:
         progress(
             f"Data: {dataset.rows} rows ({len(train_y)} for training, {len(holdout_y)} held out), "
-            f"sha256 {dataset.sha256[:12]}…"
+            f"sha256 {dataset.sha256[:12]}…; selecting by cross-validated "
+            f"{METRIC_LABELS[metric]} ({CV_FOLDS} folds × {CV_REPEATS} repeats)"
         )
 
-    candidates: dict[str, dict[str, dict[str, float]]] = {}
+    search: dict[str, list[dict[str, Any]]] = {}
+    chosen: dict[str, dict[str, Any]] = {}
     for name in names:
-        if progress:
-            progress(f"Cross-validating {ALGORITHMS[name][0]} ({CV_FOLDS} folds)")
-        candidates[name] = cross_validate_pipeline(
-            build_pipeline(name, seed=seed),
-            train_x,
-            train_y,
-            seed=seed,
-            name=name,
-            progress=progress,
-        )
-    # Highest mean CV ROC AUC wins; ties go to the earlier (simpler) candidate.
-    winner = max(names, key=lambda name: candidates[name]["roc_auc"]["mean"])
-    if progress:
-        progress(f"Fitting {ALGORITHMS[winner][0]} on the training split")
-    pipeline = build_pipeline(winner, seed=seed).fit(train_x, train_y)
-    majority_class = int(train_y.mode().iloc[0])
-    holdout = evaluate(pipeline, holdout_x, holdout_y, majority_class=majority_class)
+        settings = SEARCH_SPACE[name]
+        tried: list[dict[str, Any]] = []
+        for number, params in enumerate(settings, start=1):
+            if progress:
+                progress(
+                    f"{ALGORITHMS[name][0]}, setting {number}/{len(settings)} ({_describe(params)})"
+                )
+            cv = cross_validate_pipeline(
+                build_pipeline(name, seed=seed, params=params),
+                train_x,
+                train_y,
+                seed=seed,
+                name=name,
+                progress=progress,
+            )
+            tried.append({"params": params, "cv": cv})
+        search[name] = tried
+        chosen[name] = tried[best_of(metric, [(t["params"], t["cv"]) for t in tried])]
+    candidates = {name: chosen[name]["cv"] for name in names}
+    winner = names[best_of(metric, [(name, candidates[name]) for name in names])]
+    best_params = chosen[winner]["params"]
+    uncalibrated = build_pipeline(winner, seed=seed, params=best_params)
 
-    return TrainingResult(
+    if progress:
+        progress(f"Measuring calibration of {ALGORITHMS[winner][0]} ({CALIBRATION_METHOD})")
+    calibrated_cv = cross_validate_pipeline(
+        calibrated(uncalibrated),
+        train_x,
+        train_y,
+        seed=seed,
+        name=f"{winner} calibrated",
+        progress=progress,
+    )
+    use_calibration = calibrated_cv["brier"]["mean"] < candidates[winner]["brier"]["mean"]
+    if progress:
+        progress(f"Fitting {ALGORITHMS[winner][0]} on the whole training split")
+    majority_class = int(train_y.mode().iloc[0])
+    training_rate = float(train_y.mean())
+    fitted_plain = clone(uncalibrated).fit(train_x, train_y)
+    fitted_calibrated = calibrated(uncalibrated).fit(train_x, train_y)
+    pipeline = fitted_calibrated if use_calibration else fitted_plain
+    holdout = evaluate(
+        pipeline,
+        holdout_x,
+        holdout_y,
+        majority_class=majority_class,
+        training_rate=training_rate,
+    )
+    if progress:
+        progress("Evaluating on the held-out split (permutation importance)")
+    evaluation = holdout_details(pipeline, holdout_x, holdout_y, seed=seed)
+    # The decision was made on CV above; the held-out Brier of both is shown for the record.
+    evaluation["calibration"] = {
+        "method": CALIBRATION_METHOD,
+        "used": use_calibration,
+        "cv_brier_uncalibrated": candidates[winner]["brier"]["mean"],
+        "cv_brier_calibrated": calibrated_cv["brier"]["mean"],
+        "holdout_brier_uncalibrated": float(
+            brier_score_loss(holdout_y, fitted_plain.predict_proba(holdout_x)[:, 1])
+        ),
+        "holdout_brier_calibrated": float(
+            brier_score_loss(holdout_y, fitted_calibrated.predict_proba(holdout_x)[:, 1])
+        ),
+    }
+    params = _plain(
+        build_pipeline(winner, seed=seed, params=best_params).named_steps["model"].get_params()
+    )
+    if use_calibration:
+        params["calibration"] = f"{CALIBRATION_METHOD} ({CALIBRATION_FOLDS}-fold)"
+    result = TrainingResult(
         pipeline=pipeline,
         algorithm=winner,
-        params=_plain(pipeline.named_steps["model"].get_params()),
-        cv_metrics=candidates[winner],
+        params=params,
+        cv_metrics=calibrated_cv if use_calibration else candidates[winner],
         holdout_metrics=holdout,
         candidates=candidates,
         seed=seed,
@@ -339,8 +640,18 @@ def train(
         library_versions=library_versions(),
         schema_fingerprint=schema_fingerprint(),
         reference_passenger=typical_passenger(train_x),
-        duration_seconds=time.perf_counter() - started,
+        selection_metric=metric,
+        search=search,
+        evaluation=evaluation,
+        holdout_index=[int(i) for i in holdout_x.index],
+        data_summary=summarize_data(dataset),
+        git_commit=git_commit(),
     )
+    from ml_pipeline.plots import draw_plots
+
+    result.plots = draw_plots(result)
+    result.duration_seconds = time.perf_counter() - started
+    return result
 
 
 def serialize_pipeline(pipeline: Pipeline) -> bytes:
@@ -348,6 +659,15 @@ def serialize_pipeline(pipeline: Pipeline) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(pipeline, buffer, compress=3)
     return buffer.getvalue()
+
+
+def _describe(params: dict[str, Any]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    # Four decimals are plenty for a curve and keep the stored JSON small.
+    return [round(float(value), 4) for value in values]
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from survival.inference import ModelUnavailableError
 from survival.models import ModelVersion, Prediction
@@ -32,13 +34,19 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "data_rows",
         "created_at",
         "is_active",
+        "model_card",
     ]
     list_filter = ["is_active", "algorithm"]
     ordering = ["-version"]
     actions = ["activate", "deactivate"]
     # Everything a version records is evidence of how it was made: nothing is editable, and
     # versions are only created by the training pipeline.
-    readonly_fields = [field.name for field in ModelVersion._meta.fields]
+    readonly_fields = ["model_card", *(field.name for field in ModelVersion._meta.fields)]
+
+    @admin.display(description="model card")
+    def model_card(self, version: ModelVersion) -> str:
+        url = reverse("survival:model_card", args=[version.version])
+        return format_html('<a href="{}">Model card of version {}</a>', url, version.version)
 
     @admin.display(description="CV ROC AUC")
     def cv_roc_auc(self, version: ModelVersion) -> str:

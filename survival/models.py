@@ -34,6 +34,15 @@ class ModelVersion(models.Model):
         is_active: whether it answers predictions; at most one row is active (a database
             constraint guarantees it).
         activated_at: when it was last activated.
+        selection_metric: the cross-validated metric that chose the setting and candidate.
+        search: every setting of every candidate tried, with its CV metrics.
+        evaluation: held-out details: confusion matrix, ROC and reliability curves,
+            permutation importance, and the calibration decision.
+        holdout_index: the data rows (0-based; row i is on line i + 2) held out, so the
+            held-out metrics can be recomputed from the artifact.
+        data_summary: the training file described (survival rate, missing values, ranges).
+        git_commit: the code's commit at training time ("…-dirty" with local changes).
+        plots: {name: file name in the "artifacts" storage} of the model card's SVG plots.
     """
 
     version = models.PositiveIntegerField(unique=True)
@@ -56,6 +65,13 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     is_active = models.BooleanField(default=False, db_index=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    selection_metric = models.CharField(max_length=40, blank=True)
+    search = models.JSONField("settings tried", default=dict)
+    evaluation = models.JSONField("held-out details", default=dict)
+    holdout_index = models.JSONField("held-out rows", default=list)
+    data_summary = models.JSONField(default=dict)
+    git_commit = models.CharField(max_length=80, blank=True)
+    plots = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["-version"]

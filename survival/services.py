@@ -59,7 +59,14 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
     data = serialize_pipeline(result.pipeline)
     sha256 = hashlib.sha256(data).hexdigest()
     number = (ModelVersion.objects.aggregate(last=Max("version"))["last"] or 0) + 1
-    name = artifact_storage().save(f"model-v{number:04d}-{sha256[:12]}.joblib", ContentFile(data))
+    stem = f"model-v{number:04d}-{sha256[:12]}"
+    storage = artifact_storage()
+    name = storage.save(f"{stem}.joblib", ContentFile(data))
+    # The model card's plots live beside the artifact, in the same storage.
+    plots = {
+        plot: storage.save(f"{stem}-{plot}.svg", ContentFile(svg))
+        for plot, svg in result.plots.items()
+    }
     version = ModelVersion.objects.create(
         version=number,
         algorithm=result.algorithm,
@@ -78,6 +85,13 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
         artifact_name=name,
         artifact_sha256=sha256,
         training_seconds=result.duration_seconds,
+        selection_metric=result.selection_metric,
+        search=result.search,
+        evaluation=result.evaluation,
+        holdout_index=result.holdout_index,
+        data_summary=result.data_summary,
+        git_commit=result.git_commit,
+        plots=plots,
     )
     if activate:
         model_version_activate(version=version)

@@ -1,10 +1,13 @@
 from django.urls import path
 
-from survival import views
+from survival import model_pages, views
 
 app_name = "survival"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("predict/", views.predict, name="predict"),
+    path("models/", model_pages.model_list, name="model_list"),
+    path("models/<int:number>/", model_pages.model_card, name="model_card"),
+    path("models/<int:number>/plots/<slug:name>.svg", model_pages.model_plot, name="model_plot"),
 ]

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
 
-from ml_pipeline.training import ALGORITHMS, build_pipeline, train
+from ml_pipeline.data import Dataset
+from ml_pipeline.schema import to_frame
+from ml_pipeline.training import (
+    ALGORITHMS,
+    SEARCH_SPACE,
+    add_derived_features,
+    best_of,
+    build_pipeline,
+    train,
+)
 
 
-@pytest.fixture(scope="module")
-def trained_auto(titanic):
-    return train(titanic)
+def banded_fares(rows: int = 400) -> Dataset:
+    """Passengers who survived exactly when their fare's tens digit is even: a staircase no
+    linear model can follow and any tree ensemble can, so the answer is known."""
+    rng = np.random.default_rng(0)
+    fare = rng.uniform(0, 100, rows)
+    features = to_frame(
+        pd.DataFrame(
+            {
+                "pclass": rng.integers(1, 4, rows),
+                "sex": rng.choice(["female", "male"], rows),
+                "age": rng.uniform(1, 80, rows),
+                "sibsp": rng.integers(0, 3, rows),
+                "parch": rng.integers(0, 3, rows),
+                "fare": fare,
+                "embarked": rng.choice(["C", "Q", "S"], rows),
+            }
+        )
+    )
+    target = pd.Series((fare // 10 % 2 == 0).astype(int), name="survived")
+    return Dataset(features=features, target=target, sha256="0" * 64, rows=rows, source="banded")
 
 
 def test_auto_selects_the_candidate_with_the_best_cross_validated_roc_auc(trained_auto):
@@ -18,8 +47,34 @@ def test_auto_selects_the_candidate_with_the_best_cross_validated_roc_auc(traine
     assert trained_auto.algorithm == best
 
 
+def test_auto_picks_a_tree_ensemble_when_only_trees_can_fit_the_data():
+    result = train(banded_fares(), seed=1)
+    assert result.algorithm in {"random_forest", "hist_gradient_boosting"}
+    assert result.candidates["logreg"]["roc_auc"]["mean"] < 0.75
+    assert result.cv_metrics["roc_auc"]["mean"] > 0.9
+    # Every setting of every candidate was cross-validated and recorded.
+    assert {name: len(tried) for name, tried in result.search.items()} == {
+        name: len(settings) for name, settings in SEARCH_SPACE.items()
+    }
+
+
+def test_the_best_is_the_highest_mean_or_the_lowest_for_losses():
+    scored = [
+        ("first", {"roc_auc": {"mean": 0.80}, "brier": {"mean": 0.15}}),
+        ("second", {"roc_auc": {"mean": 0.85}, "brier": {"mean": 0.16}}),
+        ("third", {"roc_auc": {"mean": 0.85}, "brier": {"mean": 0.14}}),
+    ]
+    assert best_of("roc_auc", scored) == 1  # a tie goes to the earlier
+    assert best_of("brier", scored) == 2
+
+
 def test_the_selected_model_reaches_the_quality_bar(trained_auto):
-    assert trained_auto.cv_metrics["roc_auc"]["mean"] >= 0.83
+    # The bar the project aims for is ROC AUC 0.86 / accuracy 0.80 / Brier 0.14 in CV; with
+    # only the seven form inputs the best honest run reaches about 0.853 / 0.80 / 0.142,
+    # so this guards against regressions from there.
+    assert trained_auto.cv_metrics["roc_auc"]["mean"] >= 0.845
+    assert trained_auto.cv_metrics["accuracy"]["mean"] >= 0.79
+    assert trained_auto.cv_metrics["brier"]["mean"] <= 0.15
     assert trained_auto.holdout_metrics["roc_auc"] >= 0.83
     # Better than always answering "did not survive".
     assert (
@@ -32,6 +87,12 @@ def test_the_run_records_what_makes_it_reproducible(trained_auto, titanic):
     assert trained_auto.data_rows == 1309
     assert trained_auto.train_rows + trained_auto.holdout_rows == 1309
     assert set(trained_auto.library_versions) >= {"python", "scikit-learn", "numpy", "pandas"}
+    assert trained_auto.seed == 7
+    assert trained_auto.duration_seconds > 0
+    assert len(trained_auto.holdout_index) == trained_auto.holdout_rows
+    assert trained_auto.data_summary["rows"] == 1309
+    # The project is a git checkout, so the code's commit is known.
+    assert len(trained_auto.git_commit.removesuffix("-dirty")) == 40
     assert len(trained_auto.schema_fingerprint) == 64
 
 
@@ -43,6 +104,58 @@ def test_the_same_seed_gives_the_same_metrics_and_predictions(titanic, trained_l
     assert (
         again.pipeline.predict_proba(sample) == trained_logreg.pipeline.predict_proba(sample)
     ).all()
+    assert again.search == trained_logreg.search
+    assert again.evaluation == trained_logreg.evaluation
+    assert again.plots == trained_logreg.plots
+
+
+@pytest.mark.parametrize("result_name", ["trained_auto", "trained_logreg", "trained_forest"])
+def test_calibration_is_kept_only_when_it_lowers_the_cross_validated_brier(request, result_name):
+    result = request.getfixturevalue(result_name)
+    calibration = result.evaluation["calibration"]
+    helped = calibration["cv_brier_calibrated"] < calibration["cv_brier_uncalibrated"]
+    assert calibration["used"] is helped
+    model = result.pipeline.named_steps["model"]
+    assert isinstance(model, CalibratedClassifierCV) is helped
+    assert result.cv_metrics["brier"]["mean"] == min(
+        calibration["cv_brier_calibrated"], calibration["cv_brier_uncalibrated"]
+    )
+    # The held-out Brier of both is on record; the stored model's is the reported one.
+    chosen = "holdout_brier_calibrated" if helped else "holdout_brier_uncalibrated"
+    assert result.holdout_metrics["brier"] == calibration[chosen]
+
+
+def test_the_held_out_evaluation_has_every_metric_and_its_baselines(trained_auto):
+    holdout = trained_auto.holdout_metrics
+    for metric in [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "average_precision",
+        "brier",
+        "log_loss",
+        "baseline_accuracy",
+        "baseline_brier",
+    ]:
+        assert 0 <= holdout[metric] <= 1 or metric == "log_loss"
+    matrix = trained_auto.evaluation["confusion_matrix"]
+    assert sum(matrix.values()) == trained_auto.holdout_rows
+    assert holdout["accuracy"] == pytest.approx(
+        (matrix["tp"] + matrix["tn"]) / trained_auto.holdout_rows
+    )
+    importance = trained_auto.evaluation["permutation_importance"]
+    assert max(importance, key=lambda name: importance[name]["mean"]) == "sex"
+    assert set(trained_auto.plots) == {"roc", "calibration", "confusion", "importance"}
+    assert all(svg.startswith(b"<?xml") and b"<svg" in svg for svg in trained_auto.plots.values())
+
+
+def test_family_size_and_fare_per_person_are_derived_inside_the_pipeline():
+    passengers = to_frame([{"sibsp": 1, "parch": 2, "fare": 40.0}])
+    derived = add_derived_features(passengers)
+    assert derived.loc[0, "family_size"] == 4
+    assert derived.loc[0, "fare_per_person"] == 10.0
 
 
 def test_missing_values_in_every_feature_are_imputed(trained_logreg, titanic):

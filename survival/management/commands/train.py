@@ -6,7 +6,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ml_pipeline.constants import ALGORITHM_LABELS, AUTO, DEFAULT_SEED
+from ml_pipeline.constants import (
+    ALGORITHM_LABELS,
+    AUTO,
+    DEFAULT_METRIC,
+    DEFAULT_SEED,
+    METRIC_LABELS,
+)
 from survival import selectors
 from survival.inference import ModelUnavailableError
 from survival.services import model_version_register
@@ -29,7 +35,14 @@ class Command(BaseCommand):
             "--algorithm",
             default=AUTO,
             choices=[AUTO, *ALGORITHM_LABELS],
-            help="auto (default) picks the best candidate by cross-validated ROC AUC",
+            help="auto (default) tries every candidate and keeps the best by --metric",
+        )
+        parser.add_argument(
+            "--metric",
+            default=DEFAULT_METRIC,
+            choices=list(METRIC_LABELS),
+            help="the cross-validated metric that selects settings and candidates "
+            f"(default: {DEFAULT_METRIC})",
         )
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
         parser.add_argument(
@@ -40,7 +53,9 @@ class Command(BaseCommand):
             action="store_true",
             help="do nothing when a version is already active (used by `make run`)",
         )
-        parser.add_argument("--quiet", action="store_true", help="print only the result")
+        parser.add_argument(
+            "--quiet", action="store_true", help="no progress display; print only the result"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["skip_if_active"]:
@@ -59,23 +74,27 @@ class Command(BaseCommand):
             # CommandError: a clear message and exit status 1, nothing registered.
             raise CommandError(str(exc)) from exc
         result = train(
-            dataset, algorithm=options["algorithm"], seed=options["seed"], progress=progress
+            dataset,
+            algorithm=options["algorithm"],
+            seed=options["seed"],
+            metric=options["metric"],
+            progress=progress,
         )
         try:
             version = model_version_register(result=result, activate=options["activate"])
         except ModelUnavailableError as exc:
             raise CommandError(f"The new version could not be activated: {exc}") from exc
 
-        if not options["quiet"] and len(result.candidates) > 1:
-            self.stdout.write("Candidates (cross-validated on the training split):")
+        if not options["quiet"]:
+            self.stdout.write(
+                "Candidates (best setting of each, cross-validated on the training split, "
+                "mean ± std):"
+            )
             for name, scores in result.candidates.items():
                 marker = "*" if name == result.algorithm else " "
-                self.stdout.write(
-                    f" {marker} {name:<24} ROC AUC {scores['roc_auc']['mean']:.3f} "
-                    f"± {scores['roc_auc']['std']:.3f}   accuracy {scores['accuracy']['mean']:.3f}"
-                    f"   Brier {scores['brier']['mean']:.3f}"
-                )
+                self.stdout.write(f" {marker} {name:<24} {_cv_line(scores)}")
         cv, holdout = result.cv_metrics, result.holdout_metrics
+        calibration = result.evaluation["calibration"]
         self.stdout.write(
             self.style.SUCCESS(
                 f"Registered version {version.version} ({version.get_algorithm_display()})"
@@ -84,12 +103,24 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(
-            f"  cross-validation: ROC AUC {cv['roc_auc']['mean']:.3f} "
-            f"± {cv['roc_auc']['std']:.3f}, "
-            f"accuracy {cv['accuracy']['mean']:.3f}, Brier {cv['brier']['mean']:.3f}"
+            f"  selected by {METRIC_LABELS[result.selection_metric]}; "
+            + (
+                f"calibrated ({calibration['method']}): it lowered the CV Brier score"
+                if calibration["used"]
+                else "not calibrated: calibrating did not lower the CV Brier score"
+            )
         )
+        self.stdout.write(f"  cross-validation: {_cv_line(cv)}")
         self.stdout.write(
             f"  held-out ({result.holdout_rows} rows): ROC AUC {holdout['roc_auc']:.3f}, "
             f"accuracy {holdout['accuracy']:.3f} (majority-class baseline "
-            f"{holdout['baseline_accuracy']:.3f}), Brier {holdout['brier']:.3f}"
+            f"{holdout['baseline_accuracy']:.3f}), Brier {holdout['brier']:.3f} "
+            f"(baseline {holdout['baseline_brier']:.3f})"
         )
+
+
+def _cv_line(scores: dict[str, dict[str, float]]) -> str:
+    return "   ".join(
+        f"{label} {scores[metric]['mean']:.3f} ± {scores[metric]['std']:.3f}"
+        for metric, label in (("roc_auc", "ROC AUC"), ("accuracy", "accuracy"), ("brier", "Brier"))
+    )
