@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Discriminator, Field, Tag, create_model
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, create_model
 
 from ml_pipeline.schema import FEATURES, Feature
 
@@ -20,6 +20,20 @@ MAX_VERSION_NUMBER = 2_147_483_647
 STRICT = ConfigDict(extra="forbid", strict=True)
 
 
+def _whole_number(value: Any) -> Any:
+    # JSON does not tell 4 from 4.0 and JSON Schema calls both integers, so 4.0 is accepted
+    # as 4; 4.5, "4" and true still fail the strict integer check after this.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def whole_number(*, minimum: int, maximum: int) -> Any:
+    """An integer type in [minimum, maximum] (the range comes first so that the OpenAPI
+    document shows it as minimum/maximum)."""
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_whole_number)]
+
+
 def passenger_field(feature: Feature) -> tuple[Any, Any]:
     """The type and constraints of one feature, as a pydantic field definition."""
     described = {"title": feature.label, "description": feature.help_text}
@@ -28,12 +42,8 @@ def passenger_field(feature: Feature) -> tuple[Any, Any]:
         described["description"] += f" One of: {allowed}."
         return Literal[feature.choice_values], Field(examples=[feature.default], **described)
     if feature.kind == "integer":
-        return int, Field(
-            ge=int(feature.minimum),
-            le=int(feature.maximum),
-            examples=[feature.default],
-            **described,
-        )
+        whole = whole_number(minimum=int(feature.minimum), maximum=int(feature.maximum))
+        return whole, Field(examples=[feature.default], **described)
     return float, Field(
         ge=feature.minimum,
         le=feature.maximum,
@@ -53,10 +63,8 @@ class PredictOptions(Schema):
         default=False,
         description="Add every input's contribution to the probability, in percentage points.",
     )
-    model_version: int | None = Field(
+    model_version: whole_number(minimum=1, maximum=MAX_VERSION_NUMBER) | None = Field(
         default=None,
-        ge=1,
-        le=MAX_VERSION_NUMBER,
         description="Answer with this registered version instead of the active one.",
     )
 
