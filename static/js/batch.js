@@ -14,6 +14,13 @@ document.addEventListener("htmx:beforeRequest", () => {
   const bar = document.getElementById("batch-upload-progress");
   if (bar) bar.value = 0;
 });
+// The submit button is disabled during the request, which drops keyboard focus; put it on
+// the new summary (or the problem) so the next Tab reaches the download link.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.detail.target.id !== "batch-result") return;
+  const landing = document.querySelector("#batch-summary-title, #batch-problem");
+  if (landing) landing.focus();
+});
 document.addEventListener("htmx:responseError", showBatchFailure);
 document.addEventListener("htmx:sendError", showBatchFailure);
 
