@@ -181,6 +181,8 @@ def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, A
         503: ErrorOut,
     },
     throttle=[PredictThrottle()],
+    # "contributions" appears only when asked for.
+    exclude_none=True,
     summary="Predict survival for one passenger or a batch",
     tags=["predictions"],
 )
