@@ -36,7 +36,7 @@ def focus_ring_width(page: Page) -> float:
 def test_tab_order_is_logical_and_starts_with_a_skip_link(page: Page, home_url, active_version):
     page.goto(home_url)
     wait_for_htmx(page)
-    order = tab_through(page, 14)
+    order = tab_through(page, 20)
     assert order[0] == "Skip to form"
     # The form's controls come in reading order, then its button.
     positions = [order.index(control) for control in FORM_ORDER]
@@ -164,7 +164,7 @@ def test_phone_width_has_no_horizontal_scroll_and_large_touch_targets(
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         small = page.evaluate(
             """() => [...document.querySelectorAll(`button, input:not([type=hidden]), select,
-                                                     a.btn, .navbar-brand, .footer-links a`)]
+                        a.btn, .navbar-brand, .nav-link, .footer-links a`)]
                 .map(el => [el.id || el.textContent.trim(), el.getBoundingClientRect().height])
                 .filter(([, height]) => height < 44)"""
         )

@@ -9,7 +9,7 @@ passenger. The passenger and all the substitutions are scored in one batched mod
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,22 +64,37 @@ def explain(
     pipeline: Any, passenger: Mapping[str, Any], reference: Mapping[str, Any]
 ) -> tuple[float, list[Contribution]]:
     """The passenger's probability and every input's contribution, largest push first."""
-    rows = [dict(passenger)]
-    for feature in FEATURES:
-        rows.append({**passenger, feature.name: reference[feature.name]})
-    probabilities = pipeline.predict_proba(to_frame(rows))[:, 1]
-    probability = float(probabilities[0])
-    contributions = [
-        Contribution(
-            feature=feature.name,
-            label=feature.label,
-            value=describe_value(feature.name, passenger[feature.name]),
-            points=(probability - float(substituted)) * 100,
-        )
-        for feature, substituted in zip(FEATURES, probabilities[1:], strict=True)
-    ]
-    contributions.sort(key=lambda c: abs(c.points), reverse=True)
-    return probability, contributions
+    return explain_many(pipeline, [passenger], reference)[0]
+
+
+def explain_many(
+    pipeline: Any, passengers: Sequence[Mapping[str, Any]], reference: Mapping[str, Any]
+) -> list[tuple[float, list[Contribution]]]:
+    """`explain` for many passengers, still in one model call: each passenger's row is
+    followed by its substitution rows, and the stacked table is scored at once."""
+    rows: list[dict[str, Any]] = []
+    for passenger in passengers:
+        rows.append(dict(passenger))
+        for feature in FEATURES:
+            rows.append({**passenger, feature.name: reference[feature.name]})
+    probabilities = pipeline.predict_proba(to_frame(rows))[:, 1] if rows else []
+    block = len(FEATURES) + 1
+    explained = []
+    for position, passenger in enumerate(passengers):
+        scores = probabilities[position * block : (position + 1) * block]
+        probability = float(scores[0])
+        contributions = [
+            Contribution(
+                feature=feature.name,
+                label=feature.label,
+                value=describe_value(feature.name, passenger[feature.name]),
+                points=(probability - float(substituted)) * 100,
+            )
+            for feature, substituted in zip(FEATURES, scores[1:], strict=True)
+        ]
+        contributions.sort(key=lambda c: abs(c.points), reverse=True)
+        explained.append((probability, contributions))
+    return explained
 
 
 def top_contributions(contributions: list[Contribution], *, limit: int = 4) -> list[Contribution]:

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Listed so that the API docs page is served from the package's own static files.
+    "ninja",
     "template_partials",
     "crispy_forms",
     "crispy_bootstrap5",
@@ -131,3 +133,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Django's cache holds the API's throttle counts and the /batch page's scored files for
+# download. The default (memory of one process) suits one worker; with several, point it at
+# a shared cache (e.g. DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache).
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"
+        ),
+        "LOCATION": os.environ.get("DJANGO_CACHE_LOCATION", ""),
+    }
+}
+
+# The JSON API: predictions per client ("<count>/<s|min|hour|day>"), and the largest body.
+API_PREDICT_RATE = os.environ.get("API_PREDICT_RATE", "120/min")
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+# The client is the connecting address; behind N trusted proxies, the Nth address from the
+# end of X-Forwarded-For (0 ignores the header, which clients could otherwise forge).
+NINJA_NUM_PROXIES = int(os.environ.get("API_TRUSTED_PROXIES", "0"))
+
+# The /batch page: the largest upload and the most rows it scores.
+BATCH_MAX_UPLOAD_BYTES = int(os.environ.get("BATCH_MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+BATCH_MAX_ROWS = int(os.environ.get("BATCH_MAX_ROWS", "200000"))

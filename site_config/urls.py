@@ -1,11 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from survival import health
+from survival.api import api
+
 admin.site.site_header = "Titanic Survival Predictor"
 admin.site.site_title = "Titanic Survival Predictor admin"
 admin.site.index_title = "Model registry"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("survival.urls")),
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ml_pipeline.constants import THRESHOLD
 from ml_pipeline.errors import DataValidationError
-from ml_pipeline.explain import Contribution, explain, top_contributions
+from ml_pipeline.explain import Contribution, explain_many, top_contributions
 from ml_pipeline.schema import FEATURE_NAMES, TARGET
 from survival import selectors
 from survival.inference import (
@@ -137,26 +137,58 @@ def predict_survival(
     Raises ModelUnavailableError when no version is active or its artifact does not verify;
     nothing is logged then.
     """
-    version = selectors.model_version_resolve()
+    (outcome,) = passengers_predict(passengers=[passenger], channel=channel, with_explanations=True)
+    # The page shows only the inputs that mattered most.
+    return replace(outcome, contributions=top_contributions(outcome.contributions))
+
+
+def passengers_predict(
+    *,
+    passengers: Sequence[Mapping[str, Any]],
+    channel: str,
+    version_number: int | None = None,
+    with_explanations: bool = False,
+) -> list[PredictionOutcome]:
+    """Scores validated passengers in one model call and logs each prediction (one insert).
+
+    `version_number` pins a registered version; without it the active version answers.
+    With explanations every outcome carries all inputs' contributions, largest push first
+    (the substitution rows are stacked into the same model call).
+    Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`
+    (or when the artifact does not verify); nothing is logged then.
+    """
+    from ml_pipeline.schema import to_frame
+
+    version = selectors.model_version_resolve(number=version_number)
     pipeline = load_pipeline(version)
-    inputs = {name: passenger[name] for name in FEATURE_NAMES}
-    # One batched call gives the probability and what each input contributed to it.
-    probability, contributions = explain(pipeline, inputs, version.reference_passenger)
-    survived = probability >= THRESHOLD
-    logged = Prediction.objects.create(
-        model_version=version,
-        inputs=inputs,
-        probability=probability,
-        survived=survived,
-        channel=channel,
+    inputs = [{name: passenger[name] for name in FEATURE_NAMES} for passenger in passengers]
+    if not inputs:
+        return []
+    if with_explanations:
+        explained = explain_many(pipeline, inputs, version.reference_passenger)
+    else:
+        probabilities = pipeline.predict_proba(to_frame(inputs))[:, 1]
+        explained = [(float(probability), []) for probability in probabilities]
+    logged = Prediction.objects.bulk_create(
+        Prediction(
+            model_version=version,
+            inputs=passenger_inputs,
+            probability=probability,
+            survived=probability >= THRESHOLD,
+            channel=channel,
+        )
+        for passenger_inputs, (probability, _) in zip(inputs, explained, strict=True)
     )
-    return PredictionOutcome(
-        survived=survived,
-        probability=probability,
-        model_version=version,
-        prediction_id=logged.pk,
-        contributions=top_contributions(contributions),
-    )
+    return [
+        PredictionOutcome(
+            survived=row.survived,
+            probability=row.probability,
+            model_version=version,
+            prediction_id=row.pk,
+            contributions=contributions,
+        )
+        for row, (_, contributions) in zip(logged, explained, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from survival import model_pages, views
+from survival import batch, model_pages, views
 
 app_name = "survival"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("models/", model_pages.model_list, name="model_list"),
     path("models/<int:number>/", model_pages.model_card, name="model_card"),
     path("models/<int:number>/plots/<slug:name>.svg", model_pages.model_plot, name="model_plot"),
+    path("batch/", batch.batch, name="batch"),
+    path("batch/<str:token>/scored.csv", batch.batch_download, name="batch_download"),
 ]

@@ -165,10 +165,10 @@ def test_the_next_answer_after_an_activation_names_the_new_version(
     client, active_version, trained_forest
 ):
     first = client.post(reverse("survival:predict"), passenger(), **HTMX).content.decode()
-    assert f"model version {active_version.version} (Logistic regression)" in first
+    assert f"model version {active_version.version}</a> (Logistic regression)" in first
     forest = model_version_register(result=trained_forest, activate=True)
     second = client.post(reverse("survival:predict"), passenger(), **HTMX).content.decode()
-    assert f"model version {forest.version} (Random forest)" in second
+    assert f"model version {forest.version}</a> (Random forest)" in second
 
 
 def test_reloading_the_result_address_returns_to_the_form(client):

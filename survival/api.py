@@ -1,0 +1,252 @@
+"""The JSON API under /api/v1/: predictions and the model registry.
+
+Request bodies are validated by the schemas in survival.api_schemas (built from the feature
+schema), and the OpenAPI document at /api/v1/openapi.json is generated from those same
+classes. Every refusal is JSON with a 4xx status; nothing is logged for a refused request.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from functools import wraps
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja import Body, NinjaAPI, Path
+from ninja.decorators import decorate_view
+from ninja.errors import HttpError, Throttled, ValidationError
+from ninja.throttling import AnonRateThrottle
+
+from survival import selectors
+from survival.api_schemas import (
+    MAX_VERSION_NUMBER,
+    BatchPredictionOut,
+    BatchPredictRequest,
+    ErrorOut,
+    ModelVersionOut,
+    PredictionOut,
+    PredictRequest,
+    ValidationErrorOut,
+)
+from survival.inference import ModelUnavailableError
+from survival.models import ModelVersion, Prediction
+from survival.selectors import ModelVersionNotFoundError
+from survival.services import PredictionOutcome, passengers_predict
+
+BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
+NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
+INVALID_REQUEST = "The request does not match the API's schema; see errors."
+TOO_MANY_REQUESTS = "Too many prediction requests; retry after {seconds} seconds."
+
+# The request body, documented as the union of its two shapes.
+PREDICT_BODY = Body(...)
+
+api = NinjaAPI(
+    title="Titanic Survival Predictor API",
+    version="1",
+    description=(
+        "Predicts whether a passenger of the RMS Titanic survived, with the probability and "
+        "the model version that answered. The passenger fields and their rules are the same "
+        "as on the predictor page."
+    ),
+    urls_namespace="api-v1",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+class PredictThrottle(AnonRateThrottle):
+    """Per-client limit on predictions (client = address, see NINJA_NUM_PROXIES).
+
+    The rate is read from settings.API_PREDICT_RATE on every request, so it can be changed
+    without rebuilding the API; the counts live in Django's default cache, which makes the
+    limit hold across workers when that cache is shared (e.g. Redis or Memcached).
+    """
+
+    scope = "predict"
+
+    def __init__(self) -> None:
+        self.rate = None
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = settings.API_PREDICT_RATE
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def wait(self) -> float:
+        # Until the oldest request in the window leaves it.
+        oldest = self.history[-1] if self.history else self.now
+        return max(1.0, self.duration - (self.now - oldest))
+
+
+def limit_json_body(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuses bodies over settings.API_MAX_BODY_BYTES (413) and bodies that are not JSON
+    (400) with a clear message, before anything else reads them."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        limit = settings.API_MAX_BODY_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit or len(request.body) > limit:
+            return JsonResponse(
+                {"detail": BODY_TOO_LARGE.format(limit=limit)},
+                status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            )
+        if request.body:
+            try:
+                json.loads(request.body)
+            except ValueError:
+                return JsonResponse({"detail": NOT_JSON}, status=HTTPStatus.BAD_REQUEST)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    """("body", "payload", "batch", "passengers", 2, "age") → "passengers[2].age";
+    ("path", "version") → "version"."""
+    parts = list(location)
+    # Drop where ninja found the value and which request shape was judged.
+    while parts and parts[0] in {"body", "payload", "path", "query", "single", "batch"}:
+        parts.pop(0)
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+@api.exception_handler(ValidationError)
+def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        field = _field_path(tuple(error.get("loc", ())))
+        errors.append(
+            {"field": field, "rule": error["type"], "message": f"{field}: {error['msg']}."}
+        )
+    return api.create_response(
+        request,
+        {"detail": INVALID_REQUEST, "errors": errors},
+        status=HTTPStatus.UNPROCESSABLE_ENTITY,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    message = str(exc)
+    if isinstance(exc, Throttled):
+        message = TOO_MANY_REQUESTS.format(seconds=math.ceil(exc.wait or 1))
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
+
+
+@api.exception_handler(ModelVersionNotFoundError)
+def version_not_found(request: HttpRequest, exc: ModelVersionNotFoundError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.NOT_FOUND)
+
+
+@api.exception_handler(ModelUnavailableError)
+def model_unavailable(request: HttpRequest, exc: ModelUnavailableError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "survived": outcome.survived,
+        "probability": outcome.probability,
+        "model_version": outcome.model_version.version,
+    }
+    if explain:
+        answer["contributions"] = [
+            {"feature": c.feature, "label": c.label, "value": c.value, "points": c.points}
+            for c in outcome.contributions
+        ]
+    return answer
+
+
+@api.post(
+    "/predict",
+    response={
+        200: PredictionOut | BatchPredictionOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        413: ErrorOut,
+        422: ValidationErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+    },
+    throttle=[PredictThrottle()],
+    # "contributions" appears only when asked for.
+    exclude_none=True,
+    summary="Predict survival for one passenger or a batch",
+    tags=["predictions"],
+)
+@decorate_view(limit_json_body)
+def predict(request: HttpRequest, payload: PredictRequest = PREDICT_BODY) -> dict[str, Any]:
+    """Send one passenger's fields, or `{"passengers": [...]}` (1 to 1,000 of them).
+
+    `"explain": true` adds each input's contribution; `"model_version": N` answers with a
+    registered version instead of the active one (404 if there is none with that number).
+    A batch is answered in the order sent, by one version, in one model call.
+    """
+    batch = isinstance(payload, BatchPredictRequest)
+    passengers = [p.model_dump() for p in payload.passengers] if batch else [payload.model_dump()]
+    outcomes = passengers_predict(
+        passengers=passengers,
+        channel=Prediction.Channel.API,
+        version_number=payload.model_version,
+        with_explanations=payload.explain,
+    )
+    answers = [_prediction_out(outcome, explain=payload.explain) for outcome in outcomes]
+    return {"predictions": answers} if batch else answers[0]
+
+
+def _version_out(version: ModelVersion) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "algorithm": version.algorithm,
+        "algorithm_label": version.get_algorithm_display(),
+        "is_active": version.is_active,
+        "created_at": version.created_at,
+        "activated_at": version.activated_at,
+        "params": version.params,
+        "cv_metrics": version.cv_metrics,
+        "holdout_metrics": version.holdout_metrics,
+        "data_sha256": version.data_sha256,
+        "data_rows": version.data_rows,
+        "train_rows": version.train_rows,
+        "holdout_rows": version.holdout_rows,
+        "library_versions": version.library_versions,
+        "schema_fingerprint": version.schema_fingerprint,
+        "artifact_sha256": version.artifact_sha256,
+    }
+
+
+@api.get(
+    "/models",
+    response=list[ModelVersionOut],
+    summary="Every registered model version, newest first",
+    tags=["models"],
+)
+def models(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_version_out(version) for version in selectors.model_version_list()]
+
+
+@api.get(
+    "/models/{version}",
+    response={200: ModelVersionOut, 404: ErrorOut, 422: ValidationErrorOut},
+    summary="One model version by its number",
+    tags=["models"],
+)
+def model_detail(
+    request: HttpRequest, version: int = Path(..., ge=1, le=MAX_VERSION_NUMBER)
+) -> dict[str, Any]:
+    found = selectors.model_version_get(number=version)
+    if found is None:
+        raise ModelVersionNotFoundError(selectors.VERSION_NOT_FOUND.format(number=version))
+    return _version_out(found)

@@ -1,0 +1,160 @@
+"""The API's request and response shapes. The passenger shape is built from the feature
+schema (ml_pipeline.schema.FEATURES), so the API validates exactly what the form and the
+training data do, and the OpenAPI document is generated from these same classes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, create_model
+
+from ml_pipeline.schema import FEATURES, Feature
+
+MAX_PASSENGERS = 1000
+# Version numbers are stored as 32-bit positive integers.
+MAX_VERSION_NUMBER = 2_147_483_647
+
+# Strict: "3" is not a ticket class and true is not a number; unknown keys are refused.
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON does not tell 4 from 4.0 and JSON Schema calls both integers, so 4.0 is accepted
+    # as 4; 4.5, "4" and true still fail the strict integer check after this.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def whole_number(*, minimum: int, maximum: int) -> Any:
+    """An integer type in [minimum, maximum] (the range comes first so that the OpenAPI
+    document shows it as minimum/maximum)."""
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_whole_number)]
+
+
+def passenger_field(feature: Feature) -> tuple[Any, Any]:
+    """The type and constraints of one feature, as a pydantic field definition."""
+    described = {"title": feature.label, "description": feature.help_text}
+    if feature.kind == "category":
+        allowed = ", ".join(f"{value} ({label})" for value, label in feature.choices)
+        described["description"] += f" One of: {allowed}."
+        return Literal[feature.choice_values], Field(examples=[feature.default], **described)
+    if feature.kind == "integer":
+        whole = whole_number(minimum=int(feature.minimum), maximum=int(feature.maximum))
+        return whole, Field(examples=[feature.default], **described)
+    return float, Field(
+        ge=feature.minimum,
+        le=feature.maximum,
+        allow_inf_nan=False,
+        examples=[feature.default],
+        **described,
+    )
+
+
+PASSENGER_FIELDS = {feature.name: passenger_field(feature) for feature in FEATURES}
+
+
+class PredictOptions(Schema):
+    model_config = STRICT
+
+    explain: bool = Field(
+        default=False,
+        description="Add every input's contribution to the probability, in percentage points.",
+    )
+    model_version: whole_number(minimum=1, maximum=MAX_VERSION_NUMBER) | None = Field(
+        default=None,
+        description="Answer with this registered version instead of the active one.",
+    )
+
+
+Passenger = create_model(
+    "Passenger", __config__=STRICT, __doc__="One passenger's inputs.", **PASSENGER_FIELDS
+)
+
+SinglePredictRequest = create_model(
+    "SinglePredictRequest",
+    __base__=PredictOptions,
+    __doc__="One passenger, with the options beside its inputs.",
+    **PASSENGER_FIELDS,
+)
+
+
+class BatchPredictRequest(PredictOptions):
+    """Up to 1,000 passengers answered by one version in one call."""
+
+    passengers: list[Passenger] = Field(min_length=1, max_length=MAX_PASSENGERS)
+
+
+def _request_kind(body: Any) -> str:
+    # A body with a "passengers" key is a batch; anything else is judged as one passenger,
+    # so its errors name the passenger's fields.
+    if isinstance(body, dict) and "passengers" in body:
+        return "batch"
+    return "single"
+
+
+PredictRequest = Annotated[
+    Annotated[SinglePredictRequest, Tag("single")] | Annotated[BatchPredictRequest, Tag("batch")],
+    Discriminator(_request_kind),
+]
+
+
+class ContributionOut(Schema):
+    feature: str = Field(description="The input's name.")
+    label: str
+    value: str = Field(description="The passenger's value, in words.")
+    points: float = Field(
+        description="How far this input moved the probability, in percentage points, "
+        "compared with the training data's typical value (positive raised it)."
+    )
+
+
+class PredictionOut(Schema):
+    survived: bool
+    probability: float = Field(ge=0, le=1, description="Probability of survival.")
+    model_version: int = Field(description="The version that answered.")
+    contributions: list[ContributionOut] | None = Field(
+        default=None, description='Only with "explain": true; largest push first.'
+    )
+
+
+class BatchPredictionOut(Schema):
+    predictions: list[PredictionOut] = Field(description="In the order the passengers were sent.")
+
+
+class ModelVersionOut(Schema):
+    version: int
+    algorithm: str
+    algorithm_label: str
+    is_active: bool
+    created_at: datetime
+    activated_at: datetime | None
+    params: dict[str, Any]
+    cv_metrics: dict[str, dict[str, float]] = Field(
+        description="Stratified cross-validation: {metric: {mean, std}}."
+    )
+    holdout_metrics: dict[str, float] = Field(description="Metrics on the held-out split.")
+    data_sha256: str
+    data_rows: int
+    train_rows: int
+    holdout_rows: int
+    library_versions: dict[str, str]
+    schema_fingerprint: str
+    artifact_sha256: str
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    field: str = Field(description='Where the problem is, e.g. "age" or "passengers[2].sex".')
+    rule: str = Field(description='The rule that was broken, e.g. "less_than_equal".')
+    message: str
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    errors: list[FieldErrorOut]

@@ -1,0 +1,88 @@
+"""The /batch page: upload a CSV of passengers, see a summary, download the scored file.
+One template, two answers: the whole page, or for htmx only the result."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from ml_pipeline.errors import DataValidationError
+from survival import selectors
+from survival.batch_scoring import (
+    MEGABYTE,
+    rows_problem,
+    scored_file_get,
+    scored_file_store,
+    scored_table_summarize,
+    scored_table_to_csv,
+    upload_problem,
+)
+from survival.inference import ModelUnavailableError
+from survival.services import passengers_score_csv
+from survival.views import HtmxHttpRequest
+
+PAGE = "survival/batch.html"
+HTMX_ANSWER = "survival/batch.html#batch-result"
+
+DOWNLOAD_GONE = "This scored file is no longer available; upload the file again."
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def batch(request: HtmxHttpRequest) -> HttpResponse:
+    context = _page_context()
+    if request.method == "GET":
+        return render(request, PAGE, context)
+
+    status = HTTPStatus.OK
+    upload = request.FILES.get("file")
+    problem = upload_problem(
+        name=upload.name if upload else None, size=upload.size if upload else 0
+    )
+    if problem is None:
+        raw = upload.read()
+        problem = rows_problem(raw=raw)
+    if problem is None:
+        try:
+            table = passengers_score_csv(raw=raw, source=upload.name)
+        except DataValidationError as exc:
+            problem = str(exc)
+        except ModelUnavailableError as exc:
+            context["unavailable"] = str(exc)
+            status = HTTPStatus.SERVICE_UNAVAILABLE
+        else:
+            context["summary"] = scored_table_summarize(table=table)
+            context["download_token"] = scored_file_store(
+                content=scored_table_to_csv(table=table), upload_name=upload.name
+            )
+            context["upload_name"] = upload.name
+    if problem is not None:
+        context["problem"] = problem
+        status = HTTPStatus.UNPROCESSABLE_ENTITY
+    template = HTMX_ANSWER if request.htmx else PAGE
+    return render(request, template, context, status=status)
+
+
+@require_GET
+def batch_download(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    stored = scored_file_get(token=token)
+    if stored is None:
+        context = {**_page_context(), "problem": DOWNLOAD_GONE}
+        return render(request, PAGE, context, status=HTTPStatus.NOT_FOUND)
+    response = HttpResponse(stored["content"], content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{stored["filename"]}"'
+    return response
+
+
+def _page_context() -> dict[str, Any]:
+    return {
+        "active_version": selectors.model_version_get_active(),
+        "max_megabytes": f"{settings.BATCH_MAX_UPLOAD_BYTES / MEGABYTE:g}",
+        "max_rows": f"{settings.BATCH_MAX_ROWS:,}",
+    }
