@@ -10,6 +10,21 @@ from ml_pipeline.data import Dataset, load_dataset
 from ml_pipeline.training import TrainingResult, train
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, tmp_path_factory
+) -> None:
+    """On SQLite the test database is a file rather than memory: the concurrency tests run
+    transactions in several threads at once, each with its own connection, which SQLite's
+    shared-cache memory databases answer with "table is locked" instead of waiting."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def artifact_storage_in_tmp(settings, tmp_path: Path) -> Path:
     """Every test writes model files to its own folder, never to the project's artifacts/."""

@@ -2,7 +2,8 @@
 
 Local defaults are safe: a SQLite file beside the code and DEBUG off. `make run` turns DEBUG
 on for development. Production sets DJANGO_SECRET_KEY (required whenever DEBUG is off),
-DJANGO_ALLOWED_HOSTS and, optionally, DATABASE_URL.
+DJANGO_ALLOWED_HOSTS and, optionally, DATABASE_URL; behind HTTPS it also turns on the
+DJANGO_SECURE_* switches below (off by default so that plain http://127.0.0.1 works).
 """
 
 from __future__ import annotations
@@ -55,11 +56,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",
+    "axes",
     "survival",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,6 +70,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out client is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "site_config.urls"
@@ -94,6 +105,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Write transactions take SQLite's write lock when they begin, so concurrent ones wait
+    # their turn (up to the timeout) instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -107,6 +124,66 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+# --- security ----------------------------------------------------------------------------
+# Behind HTTPS (directly or through a proxy) production turns these on; they stay off by
+# default so that `make run`, the tests and a first look on http://127.0.0.1 work.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT")
+# "HTTP_X_FORWARDED_PROTO,https": the header a trusted proxy sets on HTTPS requests. Only set
+# it when such a proxy strips that header from clients, or anyone could claim HTTPS.
+_proxy_ssl_header = env_list("DJANGO_SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must be 'HEADER,value', "
+            "e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD")
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Said explicitly although they are Django's defaults: they are part of the contract.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy: scripts and styles only from our own files, never inline, never
+# eval. htmx is configured for that in templates/base.html. data: images are the icons that
+# Bootstrap's CSS draws (select arrows, checks).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Admin logins: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is refused (HTTP 429) for AXES_COOLOFF_TIME hours. Addresses are REMOTE_ADDR.
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("DJANGO_LOGIN_COOLOFF_HOURS", "0.25"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
+# Request sizes. Form and JSON bodies are read into memory: the largest any view accepts is
+# the API's (API_MAX_BODY_BYTES, below), so that is the limit for every body; larger ones are
+# refused (400; the API answers 413 itself). Uploaded files (the /batch page, one file, up to
+# BATCH_MAX_UPLOAD_BYTES) do not count towards it; above FILE_UPLOAD_MAX_MEMORY_SIZE they
+# are spooled to a temporary file instead of memory.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -148,7 +225,7 @@ CACHES = {
 
 # The JSON API: predictions per client ("<count>/<s|min|hour|day>"), and the largest body.
 API_PREDICT_RATE = os.environ.get("API_PREDICT_RATE", "120/min")
-API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+# API_MAX_BODY_BYTES is set with the request size limits above.
 # The client is the connecting address; behind N trusted proxies, the Nth address from the
 # end of X-Forwarded-For (0 ignores the header, which clients could otherwise forge).
 NINJA_NUM_PROXIES = int(os.environ.get("API_TRUSTED_PROXIES", "0"))

@@ -4,6 +4,9 @@ from django.urls import include, path
 from survival import health
 from survival.api import api
 
+# A 500 caused by an unreachable database is answered as 503 with a clear message.
+handler500 = "survival.errors.server_error"
+
 admin.site.site_header = "Titanic Survival Predictor"
 admin.site.site_title = "Titanic Survival Predictor admin"
 admin.site.index_title = "Model registry"

@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Body, NinjaAPI, Path
 from ninja.decorators import decorate_view
@@ -32,6 +33,7 @@ from survival.api_schemas import (
     PredictRequest,
     ValidationErrorOut,
 )
+from survival.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from survival.inference import ModelUnavailableError
 from survival.models import ModelVersion, Prediction
 from survival.selectors import ModelVersionNotFoundError
@@ -39,6 +41,7 @@ from survival.services import PredictionOutcome, passengers_predict
 
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
+NOT_JSON_CONTENT_TYPE = "The request body must be sent with Content-Type: application/json."
 INVALID_REQUEST = "The request does not match the API's schema; see errors."
 TOO_MANY_REQUESTS = "Too many prediction requests; retry after {seconds} seconds."
 
@@ -100,6 +103,14 @@ def limit_json_body(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
                 status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             )
         if request.body:
+            # A plain HTML form on another site can post form-encoded, multipart or
+            # text/plain bodies (even ones that parse as JSON) with a visitor's browser, but
+            # not application/json: refusing the others keeps such pages out.
+            content_type = request.content_type or ""
+            if content_type != "application/json" and not content_type.endswith("+json"):
+                return JsonResponse(
+                    {"detail": NOT_JSON_CONTENT_TYPE}, status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+                )
             try:
                 json.loads(request.body)
             except ValueError:
@@ -150,6 +161,16 @@ def version_not_found(request: HttpRequest, exc: ModelVersionNotFoundError) -> H
     return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.NOT_FOUND)
 
 
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": DATABASE_UNAVAILABLE}, status=HTTPStatus.SERVICE_UNAVAILABLE
+    )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 @api.exception_handler(ModelUnavailableError)
 def model_unavailable(request: HttpRequest, exc: ModelUnavailableError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.SERVICE_UNAVAILABLE)
@@ -176,6 +197,7 @@ def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, A
         400: ErrorOut,
         404: ErrorOut,
         413: ErrorOut,
+        415: ErrorOut,
         422: ValidationErrorOut,
         429: ErrorOut,
         503: ErrorOut,

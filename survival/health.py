@@ -40,11 +40,13 @@ def readyz(request: HttpRequest) -> JsonResponse:
     try:
         load_pipeline(version)
     except ModelUnavailableError as exc:
-        return _not_ready(str(exc))
+        return _not_ready(str(exc), version=version.version)
     return JsonResponse({"status": "ready", "model_version": version.version})
 
 
-def _not_ready(reason: str) -> JsonResponse:
-    return JsonResponse(
-        {"status": "unavailable", "reason": reason}, status=HTTPStatus.SERVICE_UNAVAILABLE
-    )
+def _not_ready(reason: str, *, version: int | None = None) -> JsonResponse:
+    body: dict[str, object] = {"status": "unavailable", "reason": reason}
+    if version is not None:
+        # The active version that cannot answer (it is marked broken in the admin).
+        body["model_version"] = version
+    return JsonResponse(body, status=HTTPStatus.SERVICE_UNAVAILABLE)

@@ -3,6 +3,10 @@
 Nothing is loaded at import time. The cache is keyed by version and artifact hash, so a
 worker that meets a version it has not seen loads it once, and a stale entry cannot be used
 for a different file.
+
+A file that is missing, unreadable, altered, or made by another scikit-learn is never
+unpickled: the version is marked broken with the reason (shown in the admin and at /readyz).
+A broken version is checked again now and then, so it mends itself once its file is back.
 """
 
 from __future__ import annotations
@@ -11,10 +15,14 @@ import hashlib
 import io
 import logging
 import threading
+import time
+from importlib.metadata import version as installed_version
 from typing import Any
 
 import joblib
 from django.core.files.storage import storages
+from django.db import DatabaseError
+from django.utils import timezone
 
 from survival.models import ModelVersion
 
@@ -27,8 +35,22 @@ ARTIFACT_MISSING = "The model file for version {version} cannot be read."
 ARTIFACT_TAMPERED = (
     "The model file for version {version} does not match its recorded sha256; it was not loaded."
 )
+ARTIFACT_UNLOADABLE = (
+    "The model file for version {version} verifies but cannot be loaded here ({error})."
+)
+SKLEARN_MISMATCH = (
+    "Version {version} was trained with scikit-learn {trained}, but {installed} is installed; "
+    "it was not loaded. Retrain it, or install scikit-learn {trained}."
+)
+
+# How often (per process) the file of a broken version is checked again. Often enough that
+# a restored file is used again within seconds, rarely enough that a broken version does not
+# make every request read its file.
+BROKEN_RECHECK_SECONDS = 5.0
 
 _loaded: dict[tuple[int, str], Any] = {}
+# (version pk, sha256) → (monotonic time of the refusal, the reason).
+_refused: dict[tuple[int, str], tuple[float, str]] = {}
 _lock = threading.Lock()
 
 
@@ -40,18 +62,70 @@ def artifact_storage():
     return storages[ARTIFACT_STORAGE]
 
 
-def load_pipeline(version: ModelVersion) -> Any:
-    """The fitted pipeline of a version, verified against its sha256 before unpickling."""
+def load_pipeline(version: ModelVersion, *, recheck: bool = False) -> Any:
+    """The fitted pipeline of a version, verified against its sha256 before unpickling.
+
+    A version marked broken (by this process or another) is not served from the cache: its
+    file is checked again, at most every BROKEN_RECHECK_SECONDS, or at once with `recheck`.
+    Raises ModelUnavailableError with the reason, and records it on the version.
+    """
     key = (version.pk, version.artifact_sha256)
-    pipeline = _loaded.get(key)
-    if pipeline is not None:
-        return pipeline
-    with _lock:
+    trust_cache = not (recheck or version.broken_reason)
+    if trust_cache:
         pipeline = _loaded.get(key)
+        if pipeline is not None:
+            return pipeline
+    refusal = None
+    with _lock:
+        pipeline = _loaded.get(key) if trust_cache else None
         if pipeline is None:
-            pipeline = _read_verified(version)
-            _loaded[key] = pipeline
+            refused = _refused.get(key)
+            if (
+                refused is not None
+                and not recheck
+                and time.monotonic() - refused[0] < BROKEN_RECHECK_SECONDS
+            ):
+                raise ModelUnavailableError(refused[1])
+            _loaded.pop(key, None)
+            try:
+                pipeline = _read_verified(version)
+            except ModelUnavailableError as exc:
+                _refused[key] = (time.monotonic(), str(exc))
+                refusal = exc
+            else:
+                _refused.pop(key, None)
+                _loaded[key] = pipeline
+    # The registry is written outside the lock: a slow database must not stall other loads.
+    if refusal is not None:
+        _record_broken(version, str(refusal))
+        raise refusal
+    if version.broken_reason:
+        _record_mended(version)
     return pipeline
+
+
+def _record_broken(version: ModelVersion, reason: str) -> None:
+    now = timezone.now()
+    try:
+        ModelVersion.objects.filter(pk=version.pk).exclude(broken_reason=reason).update(
+            broken_reason=reason, broken_at=now
+        )
+    except DatabaseError:
+        # The refusal stands whether or not it could be written down.
+        logger.exception("could not record v%s as broken", version.version)
+        return
+    if version.broken_reason != reason:
+        version.broken_reason, version.broken_at = reason, now
+
+
+def _record_mended(version: ModelVersion) -> None:
+    logger.warning("artifact of v%s verifies again; it is no longer broken", version.version)
+    try:
+        ModelVersion.objects.filter(pk=version.pk).update(broken_reason="", broken_at=None)
+    except DatabaseError:
+        logger.exception("could not record v%s as mended", version.version)
+        return
+    version.broken_reason, version.broken_at = "", None
 
 
 def _read_verified(version: ModelVersion) -> Any:
@@ -66,10 +140,26 @@ def _read_verified(version: ModelVersion) -> Any:
     if hashlib.sha256(data).hexdigest() != version.artifact_sha256:
         logger.error("artifact of v%s fails its sha256 check", version.version)
         raise ModelUnavailableError(ARTIFACT_TAMPERED.format(version=version.version))
-    return joblib.load(io.BytesIO(data))
+    # A pickle from another scikit-learn may load and then answer wrongly, or not load at all.
+    trained = (version.library_versions or {}).get("scikit-learn", "unknown")
+    installed = installed_version("scikit-learn")
+    if trained != installed:
+        logger.error("v%s needs scikit-learn %s, not %s", version.version, trained, installed)
+        raise ModelUnavailableError(
+            SKLEARN_MISMATCH.format(version=version.version, trained=trained, installed=installed)
+        )
+    try:
+        return joblib.load(io.BytesIO(data))
+    except Exception as exc:
+        # e.g. a numpy that cannot read it: refused like any other unusable file, not a 500.
+        logger.exception("artifact of v%s verified but did not load", version.version)
+        raise ModelUnavailableError(
+            ARTIFACT_UNLOADABLE.format(version=version.version, error=type(exc).__name__)
+        ) from exc
 
 
 def clear_loaded_models() -> None:
     """Forgets every loaded pipeline (tests use it to start cold)."""
     with _lock:
         _loaded.clear()
+        _refused.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -43,6 +44,10 @@ class ModelVersion(models.Model):
         data_summary: the training file described (survival rate, missing values, ranges).
         git_commit: the code's commit at training time ("…-dirty" with local changes).
         plots: {name: file name in the "artifacts" storage} of the model card's SVG plots.
+        broken_reason: why the artifact was last refused (missing, unreadable, altered, or
+            trained with another scikit-learn); empty while it verifies. A broken version
+            answers nothing and cannot be activated; it mends itself once its file verifies.
+        broken_at: when that refusal was recorded.
     """
 
     version = models.PositiveIntegerField(unique=True)
@@ -72,9 +77,13 @@ class ModelVersion(models.Model):
     data_summary = models.JSONField(default=dict)
     git_commit = models.CharField(max_length=80, blank=True)
     plots = models.JSONField(default=dict)
+    broken_reason = models.TextField(blank=True)
+    broken_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-version"]
+        # Staff status alone does not let anyone change which model answers.
+        permissions = [("activate_modelversion", "Can activate or deactivate a model version")]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_active"],
@@ -91,6 +100,43 @@ class ModelVersion(models.Model):
         if group == "cv":
             return (self.cv_metrics.get(name) or {}).get("mean")
         return self.holdout_metrics.get(name)
+
+    @property
+    def is_broken(self) -> bool:
+        return bool(self.broken_reason)
+
+
+class ModelActivation(models.Model):
+    """One change of the active version: every activation and deactivation is recorded here,
+    by `services.model_version_activate` / `model_version_deactivate` and nowhere else.
+
+    Attributes:
+        from_version: the version that was active before (None: none was).
+        to_version: the version active afterwards (None: a deactivation left none active).
+        by: the user who made the change (None: the system, e.g. `train --activate`).
+        at: when it happened.
+        reason: why, in the words of whoever made the change (may be empty).
+    """
+
+    from_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="activations"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        before = f"v{self.from_version.version}" if self.from_version else "none"
+        after = f"v{self.to_version.version}" if self.to_version else "none"
+        return f"{before} → {after} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class Prediction(models.Model):

@@ -24,7 +24,7 @@ from survival.inference import (
     artifact_storage,
     load_pipeline,
 )
-from survival.models import ModelVersion, Prediction
+from survival.models import ModelActivation, ModelVersion, Prediction
 
 if TYPE_CHECKING:
     import numpy as np
@@ -99,33 +99,57 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
 
 
 def model_version_activate(
-    *, version: ModelVersion, by: AbstractBaseUser | None = None
+    *, version: ModelVersion, by: AbstractBaseUser | None = None, reason: str = ""
 ) -> ModelVersion:
-    """Makes `version` the only active one, in one transaction.
+    """Makes `version` the only active one, in one transaction, and records the change
+    (who, when, from which version, why) as a ModelActivation.
 
-    The artifact is verified and loaded first, so a version whose file is missing or altered
-    is refused (ModelUnavailableError) and the active version stays as it was. Activating the
-    active version is allowed and changes nothing but `activated_at`.
+    The artifact is verified and loaded first, so a version whose file is missing, altered
+    or made by another scikit-learn is refused (ModelUnavailableError with the reason, also
+    recorded on the version) and the active version stays as it was. Activating the active
+    version is allowed; it is recorded too and changes nothing but `activated_at`.
     """
-    load_pipeline(version)
+    load_pipeline(version, recheck=True)
     with transaction.atomic():
-        # Lock the rows being changed where the database supports it (PostgreSQL); the
-        # conditional unique constraint is the last word everywhere.
-        list(ModelVersion.objects.select_for_update().filter(is_active=True))
-        ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
-        ModelVersion.objects.filter(pk=version.pk).update(
-            is_active=True, activated_at=timezone.now()
+        previous = _lock_registry()
+        now = timezone.now()
+        if previous is not None and previous.pk != version.pk:
+            ModelVersion.objects.filter(pk=previous.pk).update(is_active=False)
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=now)
+        ModelActivation.objects.create(
+            from_version=previous, to_version=version, by=by, at=now, reason=reason
         )
     version.refresh_from_db()
     logger.info("model version %s activated by %s", version.version, by or "the system")
     return version
 
 
-def model_version_deactivate(*, version: ModelVersion) -> ModelVersion:
-    """Takes a version out of service; with none active, visitors are told so."""
-    ModelVersion.objects.filter(pk=version.pk).update(is_active=False)
+def model_version_deactivate(
+    *, version: ModelVersion, by: AbstractBaseUser | None = None, reason: str = ""
+) -> ModelVersion:
+    """Takes a version out of service (recorded as a change to no version); with none
+    active, visitors are told so. A version that is not active is left as it is."""
+    with transaction.atomic():
+        previous = _lock_registry()
+        if previous is not None and previous.pk == version.pk:
+            ModelVersion.objects.filter(pk=version.pk).update(is_active=False)
+            ModelActivation.objects.create(
+                from_version=previous, to_version=None, by=by, at=timezone.now(), reason=reason
+            )
     version.refresh_from_db()
     return version
+
+
+def _lock_registry() -> ModelVersion | None:
+    """Serialises changes of the active version and returns the active one at that moment.
+
+    On PostgreSQL every version row is locked (in one order, so two changes cannot
+    deadlock); a second change waits, then sees the first one's result, so each record's
+    "from" is the version that was really active. SQLite runs write transactions one at a
+    time already (settings: BEGIN IMMEDIATE). Must be called inside transaction.atomic().
+    """
+    list(ModelVersion.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+    return ModelVersion.objects.filter(is_active=True).first()
 
 
 def predict_survival(
