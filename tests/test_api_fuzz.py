@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 # Bounded so that `make test` stays quick: about 650 requests in all, in under 15 s here.
@@ -17,7 +19,19 @@ EXAMPLES_PER_OPERATION = 200
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
-@pytest.mark.usefixtures("active_version")
+@pytest.fixture
+def keep_the_test_connection():
+    """Plain WSGI calls end by closing database connections left inside a transaction, and
+    the test's own transaction is one: an on-disk or PostgreSQL test database would then be
+    closed under the test. Django's test client avoids it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("keep_the_test_connection", "active_version")
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
