@@ -5,11 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# gunicorn worker processes for `make serve`.
+WORKERS ?= 2
 # uv uses this machine's Python; it never downloads one.
 export UV_PYTHON_DOWNLOADS := never
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
+# Hashed, compressed static files, served by whitenoise with far-future cache headers.
+SERVE_STATIC := whitenoise.storage.CompressedManifestStaticFilesStorage
 
-.PHONY: run test install lint format chromium clean help
+.PHONY: run serve bench test install lint format chromium clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,6 +23,17 @@ run: $(VENV)/.installed-app ## set up everything, train a first model if none is
 	DJANGO_DEBUG=1 $(BIN)/python manage.py train --activate --skip-if-active
 	@DJANGO_DEBUG=1 ./scripts/ensure_superuser.sh $(BIN)/python
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, gunicorn with WORKERS on HOST:PORT (needs DJANGO_SECRET_KEY)
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY (and optionally DATABASE_URL)." >&2; exit 1; }
+	$(BIN)/python manage.py migrate --noinput
+	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py train --activate --skip-if-active
+	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) exec $(BIN)/gunicorn site_config.wsgi:application \
+		--workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - --error-logfile -
+
+bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings against the reference apps in bench/; writes bench/RESULTS.md
+	$(BIN)/python bench/run.py
 
 test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium) and run every test, unit and end-to-end
 	$(BIN)/pytest
@@ -46,6 +61,11 @@ $(BIN)/python:
 $(VENV)/.installed-app: pyproject.toml | $(BIN)/python
 	$(UV) -r pyproject.toml
 	@touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(UV) -r pyproject.toml --extra bench
+	@./scripts/ensure_wrk.sh
+	@touch $@ $(VENV)/.installed-app
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(UV) -r pyproject.toml --extra test

@@ -41,7 +41,12 @@ def artifact_storage():
 
 
 def load_pipeline(version: ModelVersion) -> Any:
-    """The fitted pipeline of a version, verified against its sha256 before unpickling."""
+    """The fitted pipeline of a version, verified against its sha256 before unpickling.
+
+    It comes prepared for quick answers (see ml_pipeline.prepared.PreparedPipeline):
+    `predict_proba(frame)` as any sklearn pipeline, and `survival_probabilities(passengers)`
+    without pandas for the few passengers of a request.
+    """
     key = (version.pk, version.artifact_sha256)
     pipeline = _loaded.get(key)
     if pipeline is not None:
@@ -66,7 +71,10 @@ def _read_verified(version: ModelVersion) -> Any:
     if hashlib.sha256(data).hexdigest() != version.artifact_sha256:
         logger.error("artifact of v%s fails its sha256 check", version.version)
         raise ModelUnavailableError(ARTIFACT_TAMPERED.format(version=version.version))
-    return joblib.load(io.BytesIO(data))
+    # Imported here: scikit-learn is loaded by the first prediction, not at Django start-up.
+    from ml_pipeline.prepared import PreparedPipeline
+
+    return PreparedPipeline(joblib.load(io.BytesIO(data)))
 
 
 def clear_loaded_models() -> None:

@@ -17,6 +17,10 @@ EXAMPLES_PER_OPERATION = 200
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
+# Transactional: the WSGI handler closes the database connection after each request, as in
+# production (it cannot tell it is inside a test's transaction, unlike Django's test client),
+# which on PostgreSQL would end the test's own transaction.
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("active_version")
 @schema.parametrize()
 @settings(
