@@ -7,6 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # gunicorn worker processes for `make serve`.
 WORKERS ?= 2
+# Extra options for the first model `make serve` trains when none is active.
+TRAIN_ARGS ?=
 # uv uses this machine's Python; it never downloads one.
 export UV_PYTHON_DOWNLOADS := never
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
@@ -28,14 +30,17 @@ serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, 
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY (and optionally DATABASE_URL)." >&2; exit 1; }
 	$(BIN)/python manage.py migrate --noinput
 	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py train --activate --skip-if-active
-	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) exec $(BIN)/gunicorn site_config.wsgi:application \
+	$(BIN)/python manage.py train --activate --skip-if-active $(TRAIN_ARGS)
+	@# One thread of maths per worker: the workers already fill the cores.
+	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
+		exec $(BIN)/gunicorn site_config.wsgi:application \
 		--workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - --error-logfile -
 
 bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings against the reference apps in bench/; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py
 
-test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium) and run every test, unit and end-to-end
+test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end
+	@./scripts/ensure_wrk.sh
 	$(BIN)/pytest
 
 install: $(VENV)/.installed-app ## create .venv and install the app's dependencies
