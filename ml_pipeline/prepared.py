@@ -15,6 +15,7 @@ by the plain DataFrame path.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from ml_pipeline.schema import FEATURE_NAMES, FEATURES, to_frame
+from ml_pipeline.schema import FEATURE_NAMES, FEATURES, default_passenger, to_frame
 from ml_pipeline.training import DERIVED_COLUMNS, add_derived_features
 
 # The numpy table's columns: the schema's, then the derived ones (as add_derived_features).
@@ -35,6 +36,18 @@ _TEXT_COLUMNS = frozenset(
     f.name for f in FEATURES if f.kind == "category" and isinstance(f.choices[0][0], str)
 )
 _POSITION = {name: position for position, name in enumerate(TABLE_COLUMNS)}
+# Features with a short list of possible values, and what the derived columns are made of.
+# A part of the pipeline that reads only these is computed at load for every combination
+# (by the part itself), so a request looks its rows up instead of calling it.
+_FEW_VALUES: dict[str, tuple[Any, ...]] = {
+    f.name: f.choice_values
+    if f.kind == "category"
+    else tuple(range(int(f.minimum), int(f.maximum) + 1))
+    for f in FEATURES
+    if f.kind == "category" or (f.kind == "integer" and f.maximum is not None)
+}
+_DERIVED_FROM = {"family_size": ("sibsp", "parch"), "fare_per_person": ("sibsp", "parch", "fare")}
+LOOKUP_MAX_ROWS = 5000
 
 
 class PreparedPipeline:
@@ -48,7 +61,7 @@ class PreparedPipeline:
 
     def __init__(self, pipeline: Any) -> None:
         self.pipeline = pipeline
-        self._parts: list[tuple[BaseEstimator, list[int], bool]] = []
+        self._parts: list[_Part] = []
         self._after: list[BaseEstimator] = []
         self.quick = self._prepare()
 
@@ -64,10 +77,7 @@ class PreparedPipeline:
         # Finite inputs are the imputers' business (NaN means missing); skipping the second
         # scan for infinities changes no result.
         with sklearn.config_context(assume_finite=True):
-            blocks = [
-                part.transform(table[:, columns] if is_text else table[:, columns].astype(float))
-                for part, columns, is_text in self._parts
-            ]
+            blocks = [part.transform(table) for part in self._parts]
             values = np.hstack(blocks) if len(blocks) > 1 else blocks[0]
             for step in self._after[:-1]:
                 values = step.transform(values)
@@ -93,15 +103,47 @@ class PreparedPipeline:
                 return False
             # The parts were fitted on DataFrame columns; given the same values as an array
             # by position, they would warn about the missing names on every call.
-            self._parts.append(
-                (
-                    _without_feature_names(part),
-                    [_POSITION[c] for c in columns],
-                    any(c in _TEXT_COLUMNS for c in columns),
-                )
-            )
+            self._parts.append(_Part(_without_feature_names(part), list(columns)))
         self._after = [step for _, step in after]
         return bool(self._parts)
+
+
+class _Part:
+    """One fitted part of the ColumnTransformer, given its columns by position; with a
+    lookup table of its output rows when its inputs have few possible values."""
+
+    def __init__(self, estimator: BaseEstimator, columns: list[str]) -> None:
+        self.estimator = estimator
+        self.columns = [_POSITION[c] for c in columns]
+        self.is_text = any(c in _TEXT_COLUMNS for c in columns)
+        self.lookup: dict[tuple[Any, ...], np.ndarray] = {}
+        sources = sorted({s for c in columns for s in _DERIVED_FROM.get(c, (c,))})
+        if not all(s in _FEW_VALUES for s in sources):
+            return
+        combinations = list(itertools.product(*(_FEW_VALUES[s] for s in sources)))
+        if len(combinations) > LOOKUP_MAX_ROWS:
+            return
+        typical = default_passenger()
+        table = _table([{**typical, **dict(zip(sources, c, strict=True))} for c in combinations])
+        # Each output row depends on its input row only, so computing them all in one call
+        # gives the numbers a call with that single row would.
+        with sklearn.config_context(assume_finite=True):
+            rows = self._compute(table)
+        self.lookup = {
+            tuple(key): row for key, row in zip(table[:, self.columns], rows, strict=True)
+        }
+
+    def transform(self, table: np.ndarray) -> np.ndarray:
+        if self.lookup:
+            rows = [self.lookup.get(tuple(key)) for key in table[:, self.columns]]
+            if all(row is not None for row in rows):
+                return np.array(rows)
+        # A value outside the table (a missing one, in data files) goes through the part.
+        return self._compute(table)
+
+    def _compute(self, table: np.ndarray) -> np.ndarray:
+        values = table[:, self.columns]
+        return self.estimator.transform(values if self.is_text else values.astype(float))
 
 
 def _table(passengers: Sequence[Mapping[str, Any]]) -> np.ndarray:
