@@ -74,8 +74,8 @@ class PreparedPipeline:
         if not self.quick:
             return self.pipeline.predict_proba(to_frame(passengers))[:, 1]
         table = _table(passengers)
-        # Finite inputs are the imputers' business (NaN means missing); skipping the second
-        # scan for infinities changes no result.
+        # Passengers arrive validated (every number within its range), so sklearn's scan for
+        # infinities is skipped; NaN still means missing to the imputers.
         with sklearn.config_context(assume_finite=True):
             blocks = [part.transform(table) for part in self._parts]
             values = np.hstack(blocks) if len(blocks) > 1 else blocks[0]

@@ -40,6 +40,8 @@ def fitted(request, trained_logreg, trained_forest, trained_auto):
 def test_every_bundled_passenger_gets_the_pipelines_probability(fitted, titanic):
     prepared = PreparedPipeline(fitted)
     assert prepared.quick
+    # Class, sex and port (and the family columns) are looked up, not recomputed.
+    assert any(part.lookup for part in prepared._parts)
     passengers = titanic.features.to_dict(orient="records")
     assert len(passengers) == 1309
     expected = fitted.predict_proba(titanic.features)[:, 1]
