@@ -34,7 +34,8 @@ serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, 
 	@# One thread of maths per worker: the workers already fill the cores.
 	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
 		exec $(BIN)/gunicorn site_config.wsgi:application --config gunicorn.conf.py \
-		--workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - --error-logfile -
+		--workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - --error-logfile - \
+		--no-control-socket
 
 bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings against the reference apps in bench/; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py

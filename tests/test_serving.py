@@ -80,6 +80,7 @@ def start_server(env: dict[str, str], *, workers: int) -> tuple[subprocess.Popen
             "site_config.wsgi:application",
             f"--workers={workers}",
             f"--bind=127.0.0.1:{port}",
+            "--no-control-socket",
         ],
         cwd=PROJECT_DIR,
         env=env,
