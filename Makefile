@@ -5,11 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# gunicorn worker processes for `make serve`.
+WORKERS ?= 2
+# Extra options for the first model `make serve` trains when none is active.
+TRAIN_ARGS ?=
 # uv uses this machine's Python; it never downloads one.
 export UV_PYTHON_DOWNLOADS := never
 UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
+# Hashed, compressed static files, served by whitenoise with far-future cache headers.
+SERVE_STATIC := whitenoise.storage.CompressedManifestStaticFilesStorage
 
-.PHONY: run test install lint format chromium clean help
+.PHONY: run serve bench test install lint format chromium clean help
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,7 +26,22 @@ run: $(VENV)/.installed-app ## set up everything, train a first model if none is
 	@DJANGO_DEBUG=1 ./scripts/ensure_superuser.sh $(BIN)/python
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium) and run every test, unit and end-to-end
+serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, gunicorn with WORKERS on HOST:PORT (needs DJANGO_SECRET_KEY)
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY (and optionally DATABASE_URL)." >&2; exit 1; }
+	$(BIN)/python manage.py migrate --noinput
+	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py train --activate --skip-if-active $(TRAIN_ARGS)
+	@# One thread of maths per worker: the workers already fill the cores.
+	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
+		exec $(BIN)/gunicorn site_config.wsgi:application --config gunicorn.conf.py \
+		--workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - --error-logfile - \
+		--no-control-socket
+
+bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings against the reference apps in bench/; writes bench/RESULTS.md
+	$(BIN)/python bench/run.py
+
+test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end
+	@./scripts/ensure_wrk.sh
 	$(BIN)/pytest
 
 install: $(VENV)/.installed-app ## create .venv and install the app's dependencies
@@ -46,6 +67,11 @@ $(BIN)/python:
 $(VENV)/.installed-app: pyproject.toml | $(BIN)/python
 	$(UV) -r pyproject.toml
 	@touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(UV) -r pyproject.toml --extra bench
+	@./scripts/ensure_wrk.sh
+	@touch $@ $(VENV)/.installed-app
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(UV) -r pyproject.toml --extra test

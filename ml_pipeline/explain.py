@@ -77,7 +77,7 @@ def explain_many(
         rows.append(dict(passenger))
         for feature in FEATURES:
             rows.append({**passenger, feature.name: reference[feature.name]})
-    probabilities = pipeline.predict_proba(to_frame(rows))[:, 1] if rows else []
+    probabilities = survival_probabilities(pipeline, rows) if rows else []
     block = len(FEATURES) + 1
     explained = []
     for position, passenger in enumerate(passengers):
@@ -95,6 +95,18 @@ def explain_many(
         contributions.sort(key=lambda c: abs(c.points), reverse=True)
         explained.append((probability, contributions))
     return explained
+
+
+def survival_probabilities(pipeline: Any, passengers: Sequence[Mapping[str, Any]]) -> Any:
+    """P(survived) for each passenger, in one model call.
+
+    A prepared pipeline (as survival.inference loads them) answers without building a pandas
+    frame, with the same numbers; a plain fitted pipeline gets the schema frame.
+    """
+    quick = getattr(pipeline, "survival_probabilities", None)
+    if quick is not None:
+        return quick(passengers)
+    return pipeline.predict_proba(to_frame(passengers))[:, 1]
 
 
 def top_contributions(contributions: list[Contribution], *, limit: int = 4) -> list[Contribution]:

@@ -65,6 +65,10 @@ def artifact_storage():
 def load_pipeline(version: ModelVersion, *, recheck: bool = False) -> Any:
     """The fitted pipeline of a version, verified against its sha256 before unpickling.
 
+    It comes prepared for quick answers (see ml_pipeline.prepared.PreparedPipeline):
+    `predict_proba(frame)` as any sklearn pipeline, and `survival_probabilities(passengers)`
+    without pandas for the few passengers of a request.
+
     A version marked broken (by this process or another) is not served from the cache: its
     file is checked again, at most every BROKEN_RECHECK_SECONDS, or at once with `recheck`.
     Raises ModelUnavailableError with the reason, and records it on the version.
@@ -149,13 +153,17 @@ def _read_verified(version: ModelVersion) -> Any:
             SKLEARN_MISMATCH.format(version=version.version, trained=trained, installed=installed)
         )
     try:
-        return joblib.load(io.BytesIO(data))
+        pipeline = joblib.load(io.BytesIO(data))
     except Exception as exc:
         # e.g. a numpy that cannot read it: refused like any other unusable file, not a 500.
         logger.exception("artifact of v%s verified but did not load", version.version)
         raise ModelUnavailableError(
             ARTIFACT_UNLOADABLE.format(version=version.version, error=type(exc).__name__)
         ) from exc
+    # Imported here: scikit-learn is loaded by the first prediction, not at Django start-up.
+    from ml_pipeline.prepared import PreparedPipeline
+
+    return PreparedPipeline(pipeline)
 
 
 def clear_loaded_models() -> None:

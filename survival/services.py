@@ -17,7 +17,12 @@ from django.utils import timezone
 
 from ml_pipeline.constants import THRESHOLD
 from ml_pipeline.errors import DataValidationError
-from ml_pipeline.explain import Contribution, explain_many, top_contributions
+from ml_pipeline.explain import (
+    Contribution,
+    explain_many,
+    survival_probabilities,
+    top_contributions,
+)
 from ml_pipeline.schema import FEATURE_NAMES, TARGET
 from survival import selectors
 from survival.inference import (
@@ -181,8 +186,6 @@ def passengers_predict(
     Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`
     (or when the artifact does not verify); nothing is logged then.
     """
-    from ml_pipeline.schema import to_frame
-
     version = selectors.model_version_resolve(number=version_number)
     pipeline = load_pipeline(version)
     inputs = [{name: passenger[name] for name in FEATURE_NAMES} for passenger in passengers]
@@ -191,7 +194,7 @@ def passengers_predict(
     if with_explanations:
         explained = explain_many(pipeline, inputs, version.reference_passenger)
     else:
-        probabilities = pipeline.predict_proba(to_frame(inputs))[:, 1]
+        probabilities = survival_probabilities(pipeline, inputs)
         explained = [(float(probability), []) for probability in probabilities]
     logged = Prediction.objects.bulk_create(
         Prediction(

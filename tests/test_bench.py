@@ -1,0 +1,43 @@
+"""Keeps `make bench` working: the whole benchmark, for about a second per app.
+
+Nothing here is timed; the numbers only count when `make bench` runs at full length.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titanic_csv):
+    output = tmp_path / "RESULTS.md"
+    command = [
+        sys.executable,
+        "bench/run.py",
+        "--duration=1",
+        "--warmup=0",
+        f"--train-data={small_titanic_csv}",
+        "--batch-rows=2000",
+        "--model-calls=8",
+        f"--state={tmp_path / 'state'}",
+        f"--output={output}",
+    ]
+    run = subprocess.run(command, cwd=PROJECT_DIR, timeout=900, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+
+    report = output.read_text(encoding="utf-8")
+    for row in (
+        "| ours: htmx predict (with explanation) |",
+        "| ours: JSON predict |",
+        "| classic Django |",
+        "| Flask |",
+        "| floor (bare WSGI) |",
+        "| logreg |",
+        "| random_forest |",
+        "| hist_gradient_boosting |",
+        "| no errors (ours) | 0 | yes |",
+    ):
+        assert row in report

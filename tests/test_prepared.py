@@ -1,0 +1,77 @@
+"""The quick inference path gives exactly the plain sklearn pipeline's answers."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from ml_pipeline.explain import explain_many
+from ml_pipeline.prepared import PreparedPipeline
+from ml_pipeline.training import build_pipeline, calibrated
+
+TOLERANCE = 1e-9
+
+
+@pytest.fixture(scope="module")
+def hist_gradient_boosting(titanic):
+    return build_pipeline("hist_gradient_boosting", seed=7).fit(titanic.features, titanic.target)
+
+
+@pytest.fixture(scope="module")
+def calibrated_logreg(titanic):
+    return calibrated(build_pipeline("logreg", seed=7)).fit(titanic.features, titanic.target)
+
+
+@pytest.fixture(
+    params=["logreg", "random_forest", "hist_gradient_boosting", "calibrated_logreg", "auto"]
+)
+def fitted(request, trained_logreg, trained_forest, trained_auto):
+    if request.param == "logreg":
+        return trained_logreg.pipeline
+    if request.param == "random_forest":
+        return trained_forest.pipeline
+    if request.param == "auto":
+        return trained_auto.pipeline
+    return request.getfixturevalue(request.param)
+
+
+def test_every_bundled_passenger_gets_the_pipelines_probability(fitted, titanic):
+    prepared = PreparedPipeline(fitted)
+    assert prepared.quick
+    # Class, sex and port (and the family columns) are looked up, not recomputed.
+    assert any(part.lookup for part in prepared._parts)
+    passengers = titanic.features.to_dict(orient="records")
+    assert len(passengers) == 1309
+    expected = fitted.predict_proba(titanic.features)[:, 1]
+    # The quick path must not lean on warnings being ignored (feature names, dtypes).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        together = prepared.survival_probabilities(passengers)
+        one_by_one = np.array([prepared.survival_probabilities([p])[0] for p in passengers[::50]])
+    assert np.abs(together - expected).max() <= TOLERANCE
+    assert np.abs(one_by_one - expected[::50]).max() <= TOLERANCE
+
+
+def test_explanations_are_the_same_through_the_quick_path(trained_logreg, titanic):
+    passengers = titanic.features.head(20).to_dict(orient="records")
+    reference = trained_logreg.reference_passenger
+    plain = explain_many(trained_logreg.pipeline, passengers, reference)
+    quick = explain_many(PreparedPipeline(trained_logreg.pipeline), passengers, reference)
+    for (plain_p, plain_c), (quick_p, quick_c) in zip(plain, quick, strict=True):
+        assert quick_p == pytest.approx(plain_p, abs=TOLERANCE)
+        assert [c.feature for c in quick_c] == [c.feature for c in plain_c]
+        assert [c.points for c in quick_c] == pytest.approx([c.points for c in plain_c], abs=1e-7)
+
+
+def test_a_pipeline_of_another_shape_is_answered_by_the_plain_path(titanic):
+    from sklearn.linear_model import LogisticRegression
+
+    from ml_pipeline.training import NUMBER_COLUMNS
+
+    numbers = titanic.features[NUMBER_COLUMNS].fillna(0)
+    model = LogisticRegression().fit(numbers, titanic.target)
+    prepared = PreparedPipeline(model)
+    assert not prepared.quick
+    assert np.array_equal(prepared.predict_proba(numbers), model.predict_proba(numbers))

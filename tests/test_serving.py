@@ -1,0 +1,173 @@
+"""Production serving: several gunicorn servers sharing one database, as on several machines.
+
+Each test starts real `gunicorn` processes on 127.0.0.1 against a SQLite file of its own
+(the test database of the other tests lives inside this process and cannot be shared), and
+drives them over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+START_TIMEOUT_SECONDS = 120
+PASSENGER = {
+    "pclass": 2,
+    "sex": "male",
+    "age": 8.0,
+    "sibsp": 1,
+    "parch": 1,
+    "fare": 26.0,
+    "embarked": "S",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory, request) -> dict[str, str]:
+    """Environment of one deployment: a SQLite file and an artifacts folder, with two
+    registered logistic regressions (v1 active, v2 not)."""
+    folder = tmp_path_factory.mktemp("deployment")
+    from ml_pipeline.data import BUNDLED_DATA
+
+    lines = BUNDLED_DATA.read_text(encoding="utf-8").splitlines(keepends=True)
+    small = folder / "small.csv"
+    small.write_text("".join([lines[0], *lines[1::4]]), encoding="utf-8")
+    env = {
+        **os.environ,
+        "DJANGO_SECRET_KEY": "serving-test-key",
+        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
+        "ARTIFACTS_DIR": str(folder / "artifacts"),
+        "API_PREDICT_RATE": "100000/min",
+        "LOG_LEVEL": "WARNING",
+        "OMP_NUM_THREADS": "1",
+    }
+    manage = [PYTHON, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], cwd=PROJECT_DIR, env=env, check=True)
+    train = [*manage, "train", "--data", str(small), "--algorithm", "logreg", "--quiet"]
+    for seed, activate in ((1, ["--activate"]), (2, [])):
+        subprocess.run(
+            [*train, "--seed", str(seed), *activate], cwd=PROJECT_DIR, env=env, check=True
+        )
+    return env
+
+
+def start_server(env: dict[str, str], *, workers: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            GUNICORN,
+            "site_config.wsgi:application",
+            f"--workers={workers}",
+            f"--bind=127.0.0.1:{port}",
+            "--no-control-socket",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    # A bounded poll for the port to answer; nothing is timed.
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while True:
+        assert server.poll() is None, "gunicorn exited"
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=10):
+                return server, base
+        except OSError:
+            assert time.monotonic() < deadline, "gunicorn did not answer in time"
+            time.sleep(0.1)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def two_servers(deployment):
+    """Two gunicorn servers (two workers each) sharing the deployment's database."""
+    servers = [start_server(deployment, workers=2) for _ in range(2)]
+    yield [base for _, base in servers]
+    for server, _ in servers:
+        stop_server(server)
+
+
+def predict(base: str) -> dict:
+    request = urllib.request.Request(
+        f"{base}/api/v1/predict",
+        data=json.dumps(PASSENGER).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == HTTPStatus.OK
+        return json.loads(response.read())
+
+
+def activate(env: dict[str, str], number: int) -> None:
+    code = (
+        "from survival.models import ModelVersion; "
+        "from survival.services import model_version_activate; "
+        f"model_version_activate(version=ModelVersion.objects.get(version={number}))"
+    )
+    subprocess.run([PYTHON, "manage.py", "shell", "-c", code], cwd=PROJECT_DIR, env=env, check=True)
+
+
+def logged_predictions(env: dict[str, str]) -> int:
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as database:
+        return database.execute("SELECT COUNT(*) FROM survival_prediction").fetchone()[0]
+
+
+def test_an_activation_reaches_every_worker_of_every_server_on_its_next_request(
+    deployment, two_servers
+):
+    # Enough requests that every worker of both servers has loaded v1.
+    answers = [predict(base) for base in two_servers for _ in range(6)]
+    assert {answer["model_version"] for answer in answers} == {1}
+
+    activate(deployment, 2)
+
+    answers = [predict(base) for base in two_servers for _ in range(6)]
+    assert {answer["model_version"] for answer in answers} == {2}
+
+    activate(deployment, 1)
+    assert {predict(base)["model_version"] for base in two_servers} == {1}
+
+
+def test_every_prediction_under_concurrent_load_is_logged(deployment, two_servers):
+    requests_per_client, clients = 25, 8
+    before = logged_predictions(deployment)
+
+    def client(number: int) -> int:
+        base = two_servers[number % len(two_servers)]
+        return sum(1 for _ in range(requests_per_client) if "probability" in predict(base))
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        answered = sum(pool.map(client, range(clients)))
+
+    assert answered == requests_per_client * clients
+    assert logged_predictions(deployment) - before == answered
