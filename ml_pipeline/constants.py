@@ -16,6 +16,7 @@ ALGORITHM_LABELS: dict[str, str] = {
     "logreg": "Logistic regression",
     "random_forest": "Random forest",
     "hist_gradient_boosting": "Histogram gradient boosting",
+    "ensemble": "Soft-voting ensemble",
 }
 
 # Metrics that cross-validation measures, name → label; `--metric` picks one to select by.

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import VotingClassifier
 
 from ml_pipeline.data import Dataset
 from ml_pipeline.schema import to_frame
 from ml_pipeline.training import (
     ALGORITHMS,
+    BASE_ALGORITHMS,
     SEARCH_SPACE,
     add_derived_features,
     best_of,
     build_pipeline,
+    linear_terms,
+    model_params,
+    passenger_terms,
     train,
 )
 
@@ -49,8 +56,11 @@ def test_auto_selects_the_candidate_with_the_best_cross_validated_roc_auc(traine
 
 def test_auto_picks_a_tree_ensemble_when_only_trees_can_fit_the_data():
     result = train(banded_fares(), seed=1)
-    assert result.algorithm in {"random_forest", "hist_gradient_boosting"}
+    # The ensemble holds both tree models, so it may win too; the linear model cannot.
+    assert result.algorithm in {"random_forest", "hist_gradient_boosting", "ensemble"}
     assert result.candidates["logreg"]["roc_auc"]["mean"] < 0.75
+    for trees in ("random_forest", "hist_gradient_boosting"):
+        assert result.candidates[trees]["roc_auc"]["mean"] > 0.9
     assert result.cv_metrics["roc_auc"]["mean"] > 0.9
     # Every setting of every candidate was cross-validated and recorded.
     assert {name: len(tried) for name, tried in result.search.items()} == {
@@ -69,12 +79,13 @@ def test_the_best_is_the_highest_mean_or_the_lowest_for_losses():
 
 
 def test_the_selected_model_reaches_the_quality_bar(trained_auto):
-    # The bar the project aims for is ROC AUC 0.86 / accuracy 0.80 / Brier 0.14 in CV; with
-    # only the seven form inputs the best honest run reaches about 0.853 / 0.80 / 0.142,
-    # so this guards against regressions from there.
-    assert trained_auto.cv_metrics["roc_auc"]["mean"] >= 0.845
-    assert trained_auto.cv_metrics["accuracy"]["mean"] >= 0.79
-    assert trained_auto.cv_metrics["brier"]["mean"] <= 0.15
+    # The bar the project sets on the seven form inputs is cross-validated ROC AUC 0.86,
+    # accuracy 0.80 and Brier score 0.14 with the default seed (42), where the soft-voting
+    # ensemble reaches 0.861 / 0.814 / 0.137. This shared run uses seed 7 (other folds,
+    # another split), where the Brier score lands on 0.140, so the guard leaves that margin.
+    assert trained_auto.cv_metrics["roc_auc"]["mean"] >= 0.855
+    assert trained_auto.cv_metrics["accuracy"]["mean"] >= 0.80
+    assert trained_auto.cv_metrics["brier"]["mean"] <= 0.142
     assert trained_auto.holdout_metrics["roc_auc"] >= 0.83
     # Better than always answering "did not survive".
     assert (
@@ -151,6 +162,40 @@ def test_the_held_out_evaluation_has_every_metric_and_its_baselines(trained_auto
     assert all(svg.startswith(b"<?xml") and b"<svg" in svg for svg in trained_auto.plots.values())
 
 
+def test_the_ensemble_averages_the_three_single_models(trained_auto):
+    model = build_pipeline("ensemble", seed=3).named_steps["model"]
+    assert isinstance(model, VotingClassifier)
+    assert model.voting == "soft"
+    assert [name for name, _ in model.estimators] == list(BASE_ALGORITHMS)
+    # On titanic3 the average ranks passengers better than each of its members.
+    ensemble = trained_auto.candidates["ensemble"]["roc_auc"]["mean"]
+    assert all(
+        ensemble > trained_auto.candidates[name]["roc_auc"]["mean"] for name in BASE_ALGORITHMS
+    )
+
+
+def test_passenger_terms_spell_out_sex_class_children_and_families():
+    passengers = to_frame(
+        [
+            {"pclass": 3, "sex": "female", "age": 8, "sibsp": 3, "parch": 2, "fare": 31.0},
+            {"pclass": 1, "sex": "male", "age": None, "sibsp": 0, "parch": 0, "fare": 0.0},
+        ]
+    )
+    terms = passenger_terms(passengers)
+    assert terms["female"].tolist() == [1, 0]
+    assert terms["child"].tolist() == [1, 0]
+    assert terms["age_missing"].tolist() == [0, 1]
+    assert terms["family_size"].tolist() == [6, 1]
+    assert terms["alone"].tolist() == [0, 1]
+    assert terms["large_family"].tolist() == [1, 0]
+    assert terms.loc[0, "log_fare_per_person"] == pytest.approx(np.log1p(31.0 / 6))
+    linear = linear_terms(terms.fillna({"age": 28.0}))
+    assert linear["female_class_3"].tolist() == [1, 0]
+    assert linear["male_class_1"].tolist() == [0, 1]
+    assert linear["female_3rd_large_family"].tolist() == [1, 0]
+    assert linear["boy"].tolist() == [0, 0]
+
+
 def test_family_size_and_fare_per_person_are_derived_inside_the_pipeline():
     passengers = to_frame([{"sibsp": 1, "parch": 2, "fare": 40.0}])
     derived = add_derived_features(passengers)
@@ -177,3 +222,12 @@ def test_the_typical_passenger_is_the_training_split_median_and_mode(trained_log
     assert typical["embarked"] == "S"
     assert 20 <= typical["age"] <= 35
     assert typical["sibsp"] == 0
+
+
+def test_the_ensemble_records_each_members_parameters_as_json():
+    params = model_params(build_pipeline("ensemble", seed=3))
+    assert params["voting"] == "soft"
+    assert params["logreg__C"] == 0.1
+    assert params["random_forest__min_samples_leaf"] == 3
+    assert params["hist_gradient_boosting__random_state"] == 3
+    json.dumps(params, allow_nan=False)
