@@ -29,19 +29,26 @@ def calibrated_logreg(titanic):
 )
 def fitted(request, trained_logreg, trained_forest, trained_auto):
     if request.param == "logreg":
-        return trained_logreg.pipeline
+        return request.param, trained_logreg.pipeline
     if request.param == "random_forest":
-        return trained_forest.pipeline
+        return request.param, trained_forest.pipeline
     if request.param == "auto":
-        return trained_auto.pipeline
-    return request.getfixturevalue(request.param)
+        return request.param, trained_auto.pipeline
+    return request.param, request.getfixturevalue(request.param)
+
+
+# The pipeline shapes the quick path prepares today; the others are answered by the plain
+# pipeline through the same call, and must give the same numbers either way.
+PREPARED_SHAPES = {"random_forest"}
 
 
 def test_every_bundled_passenger_gets_the_pipelines_probability(fitted, titanic):
+    name, fitted = fitted
     prepared = PreparedPipeline(fitted)
-    assert prepared.quick
-    # Class, sex and port (and the family columns) are looked up, not recomputed.
-    assert any(part.lookup for part in prepared._parts)
+    assert prepared.quick == (name in PREPARED_SHAPES)
+    if prepared.quick:
+        # Class, sex and port (and the family columns) are looked up, not recomputed.
+        assert any(part.lookup for part in prepared._parts)
     passengers = titanic.features.to_dict(orient="records")
     assert len(passengers) == 1309
     expected = fitted.predict_proba(titanic.features)[:, 1]
