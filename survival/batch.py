@@ -20,11 +20,10 @@ from survival.batch_scoring import (
     scored_file_get,
     scored_file_store,
     scored_table_summarize,
-    scored_table_to_csv,
     upload_problem,
 )
 from survival.inference import ModelUnavailableError
-from survival.services import passengers_score_csv
+from survival.services import passengers_score_csv, scored_table_to_csv
 from survival.views import HtmxHttpRequest
 
 PAGE = "survival/batch.html"

@@ -112,11 +112,6 @@ def scored_table_summarize(*, table: ScoredTable) -> BatchSummary:
     )
 
 
-def scored_table_to_csv(*, table: ScoredTable) -> bytes:
-    """PassengerId (when the file has it), Survived (0/1), Probability: a Kaggle submission."""
-    return table.scored.to_csv(index=False, float_format="%.6f", lineterminator="\n").encode()
-
-
 def scored_file_store(*, content: bytes, upload_name: str) -> str:
     """Keeps a scored file for download (in Django's cache) and returns its token."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", upload_name.rsplit(".", 1)[0])[:80] or "passengers"

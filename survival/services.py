@@ -295,6 +295,12 @@ def passengers_score_csv(
     )
 
 
+def scored_table_to_csv(*, table: ScoredTable) -> bytes:
+    """PassengerId (when the file has it), Survived (0/1), Probability: a Kaggle submission.
+    Six decimals are finer than the model is."""
+    return table.scored.to_csv(index=False, float_format="%.6f", lineterminator="\n").encode()
+
+
 def score_passengers(*, version: ModelVersion, features: pd.DataFrame) -> np.ndarray:
     """Probabilities of survival for many passengers (schema columns, as from
     `schema.to_frame` or `data.check_rows`), in one model call. Nothing is logged."""

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ml_pipeline.errors import DataValidationError
 from survival.inference import ModelUnavailableError
 from survival.selectors import ModelVersionNotFoundError
-from survival.services import passengers_score_csv
+from survival.services import passengers_score_csv, scored_table_to_csv
 
 NO_SUCH_FILE = "{path}: no such file."
 ROWS_REJECTED = "{rejected} of {total} rows rejected (listed above); the other rows were scored."
@@ -54,8 +54,7 @@ class Command(BaseCommand):
         except (DataValidationError, ModelVersionNotFoundError, ModelUnavailableError) as exc:
             raise CommandError(str(exc)) from exc
 
-        # Kaggle expects 0/1 and a plain number; six decimals are finer than the model is.
-        csv_text = table.scored.to_csv(index=False, float_format="%.6f")
+        csv_text = scored_table_to_csv(table=table).decode()
         if options["output"]:
             Path(options["output"]).write_text(csv_text, encoding="utf-8")
         else:
