@@ -48,6 +48,11 @@ def read_scored(download, tmp_path: Path) -> list[dict[str, str]]:
 def test_upload_and_download_with_the_keyboard_only(
     page: Page, batch_url, kaggle_file, tmp_path, active_version
 ):
+    # Playwright turns file-chooser interception on without waiting for the browser's
+    # reply when the first listener arrives. Armed only just before the key press, that
+    # message can lose the race on a busy machine and the chooser is never reported, so a
+    # listener is attached before the page even loads.
+    page.on("filechooser", lambda _chooser: None)
     page.goto(batch_url)
     wait_for_htmx(page)
     page.evaluate("window.__sameDocument = 'yes'")
