@@ -65,11 +65,18 @@ from ml_pipeline.constants import (
     THRESHOLD,
 )
 from ml_pipeline.data import Dataset
+from ml_pipeline.features import (
+    DERIVED_COLUMNS,
+    columns_to_frame,
+    derived_columns,
+    frame_to_columns,
+    linear_term_columns,
+    passenger_term_columns,
+)
 from ml_pipeline.schema import FEATURE_NAMES, FEATURES, schema_fingerprint
 
 CATEGORY_COLUMNS = [f.name for f in FEATURES if f.kind == "category"]
 NUMBER_COLUMNS = [f.name for f in FEATURES if f.kind != "category"]
-DERIVED_COLUMNS = ["family_size", "fare_per_person"]
 # The single models; the ensemble candidate averages them.
 BASE_ALGORITHMS = ("logreg", "random_forest", "hist_gradient_boosting")
 
@@ -109,69 +116,20 @@ SEARCH_SPACE: dict[str, list[dict[str, Any]]] = {
 
 
 def add_derived_features(features: pd.DataFrame) -> pd.DataFrame:
-    """Adds the family's size and the fare per head (a family shared one ticket), which say
-    more about a passenger's chances than sibsp, parch and fare do separately."""
-    derived = features.copy()
-    family_size = derived["sibsp"].fillna(0) + derived["parch"].fillna(0) + 1
-    derived["family_size"] = family_size
-    derived["fare_per_person"] = derived["fare"] / family_size
-    return derived
+    """Adds the family's size and the fare per head (see `features.derived_columns`)."""
+    return columns_to_frame(derived_columns(frame_to_columns(features)), features.index)
 
 
 def passenger_terms(features: pd.DataFrame) -> pd.DataFrame:
-    """All-numeric terms that spell out what mattered on board: sex and class together
-    (women in 1st and 2nd class nearly all survived, in 3rd class half did), children,
-    family size with flags for travelling alone and for large families, and log fares.
-    Missing ages and fares stay missing, for the step after this one to handle."""
-    family_size = features["sibsp"].fillna(0) + features["parch"].fillna(0) + 1
-    age = pd.to_numeric(features["age"]).astype("float64")
-    fare = pd.to_numeric(features["fare"]).astype("float64")
-    ticket_class = pd.to_numeric(features["pclass"]).astype("float64")
-    terms = pd.DataFrame(
-        {
-            "female": (features["sex"] == "female").astype("float64"),
-            "pclass": ticket_class,
-            "age": age,
-            "age_missing": age.isna().astype("float64"),
-            "child": (age < 15).astype("float64"),
-            "sibsp": features["sibsp"].fillna(0).astype("float64"),
-            "parch": features["parch"].fillna(0).astype("float64"),
-            "family_size": family_size.astype("float64"),
-            "alone": (family_size == 1).astype("float64"),
-            "large_family": (family_size >= 5).astype("float64"),
-            "log_fare": np.log1p(fare),
-            "log_fare_per_person": np.log1p(fare / family_size),
-        },
-        index=features.index,
-    )
-    for port in ("C", "Q", "S"):
-        terms[f"embarked_{port}"] = (features["embarked"] == port).astype("float64")
-    return terms
+    """All-numeric terms that spell out what mattered on board (women in 1st and 2nd class
+    nearly all survived, in 3rd class half did); see `features.passenger_term_columns`."""
+    return columns_to_frame(passenger_term_columns(frame_to_columns(features)), features.index)
 
 
 def linear_terms(terms: pd.DataFrame) -> pd.DataFrame:
     """`passenger_terms` (ages and fares already imputed) plus the interactions a linear
-    model cannot find by itself: one indicator per sex and class, age and fare per sex,
-    boys, children in 3rd class and large families of women in 3rd class."""
-    female = terms["female"]
-    male = 1 - female
-    third = (terms["pclass"] == 3).astype("float64")
-    child = terms["child"] * (1 - terms["age_missing"])
-    linear = terms.drop(columns=["pclass", "female", "child"]).copy()
-    for ticket_class in (1, 2, 3):
-        in_class = (terms["pclass"] == ticket_class).astype("float64")
-        linear[f"female_class_{ticket_class}"] = female * in_class
-        linear[f"male_class_{ticket_class}"] = male * in_class
-    linear["child"] = child
-    linear["boy"] = male * child
-    linear["child_in_3rd"] = third * child
-    linear["female_3rd_large_family"] = female * third * terms["large_family"]
-    linear["female_3rd_family_size"] = female * third * terms["family_size"]
-    linear["male_log_fare"] = male * terms["log_fare"]
-    linear["female_log_fare"] = female * terms["log_fare"]
-    linear["male_age"] = male * terms["age"]
-    linear["female_age"] = female * terms["age"]
-    return linear
+    model cannot find by itself; see `features.linear_term_columns`."""
+    return columns_to_frame(linear_term_columns(frame_to_columns(terms)), terms.index)
 
 
 def _derive() -> FunctionTransformer:

@@ -24,8 +24,20 @@ def calibrated_logreg(titanic):
     return calibrated(build_pipeline("logreg", seed=7)).fit(titanic.features, titanic.target)
 
 
+@pytest.fixture(scope="module")
+def calibrated_forest(titanic):
+    return calibrated(build_pipeline("random_forest", seed=7)).fit(titanic.features, titanic.target)
+
+
 @pytest.fixture(
-    params=["logreg", "random_forest", "hist_gradient_boosting", "calibrated_logreg", "auto"]
+    params=[
+        "logreg",
+        "random_forest",
+        "hist_gradient_boosting",
+        "calibrated_logreg",
+        "calibrated_forest",
+        "auto",
+    ]
 )
 def fitted(request, trained_logreg, trained_forest, trained_auto):
     if request.param == "logreg":
@@ -37,18 +49,12 @@ def fitted(request, trained_logreg, trained_forest, trained_auto):
     return request.param, request.getfixturevalue(request.param)
 
 
-# The pipeline shapes the quick path prepares today; the others are answered by the plain
-# pipeline through the same call, and must give the same numbers either way.
-PREPARED_SHAPES = {"random_forest"}
-
-
 def test_every_bundled_passenger_gets_the_pipelines_probability(fitted, titanic):
-    name, fitted = fitted
+    _, fitted = fitted
     prepared = PreparedPipeline(fitted)
-    assert prepared.quick == (name in PREPARED_SHAPES)
-    if prepared.quick:
-        # Class, sex and port (and the family columns) are looked up, not recomputed.
-        assert any(part.lookup for part in prepared._parts)
+    # Every shape training builds (each candidate, calibrated or not, and the ensemble)
+    # has the quick path.
+    assert prepared.quick
     passengers = titanic.features.to_dict(orient="records")
     assert len(passengers) == 1309
     expected = fitted.predict_proba(titanic.features)[:, 1]
