@@ -276,8 +276,8 @@ class FeedbackThrottle(PredictThrottle):
 @decorate_view(limit_json_body)
 def feedback(
     request: HttpRequest,
-    prediction_id: int = Path(..., ge=1, le=MAX_PREDICTION_ID),
     payload: FeedbackIn,
+    prediction_id: int = Path(..., ge=1, le=MAX_PREDICTION_ID),
 ) -> dict[str, Any]:
     """Send `{"survived": true}` or `{"survived": false}` for a prediction's id (as returned
     by /predict). The outcome is recorded once: the same report again answers 200 and changes
