@@ -24,10 +24,13 @@ from ninja.throttling import AnonRateThrottle
 
 from survival import selectors
 from survival.api_schemas import (
+    MAX_PREDICTION_ID,
     MAX_VERSION_NUMBER,
     BatchPredictionOut,
     BatchPredictRequest,
     ErrorOut,
+    FeedbackIn,
+    FeedbackOut,
     ModelVersionOut,
     PredictionOut,
     PredictRequest,
@@ -37,7 +40,13 @@ from survival.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from survival.inference import ModelUnavailableError
 from survival.models import ModelVersion, Prediction
 from survival.selectors import ModelVersionNotFoundError
-from survival.services import PredictionOutcome, passengers_predict
+from survival.services import (
+    FeedbackConflictError,
+    PredictionNotFoundError,
+    PredictionOutcome,
+    passengers_predict,
+    prediction_record_feedback,
+)
 
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
@@ -161,6 +170,16 @@ def version_not_found(request: HttpRequest, exc: ModelVersionNotFoundError) -> H
     return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.NOT_FOUND)
 
 
+@api.exception_handler(PredictionNotFoundError)
+def prediction_not_found(request: HttpRequest, exc: PredictionNotFoundError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.NOT_FOUND)
+
+
+@api.exception_handler(FeedbackConflictError)
+def feedback_conflict(request: HttpRequest, exc: FeedbackConflictError) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.CONFLICT)
+
+
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
 def database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
@@ -177,7 +196,9 @@ def model_unavailable(request: HttpRequest, exc: ModelUnavailableError) -> HttpR
 
 
 def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, Any]:
+    # Only the answering version's numbers: a challenger's are for the admin alone.
     answer: dict[str, Any] = {
+        "prediction_id": outcome.prediction_id,
         "survived": outcome.survived,
         "probability": outcome.probability,
         "model_version": outcome.model_version.version,
@@ -226,6 +247,49 @@ def predict(request: HttpRequest, payload: PredictRequest = PREDICT_BODY) -> dic
     )
     answers = [_prediction_out(outcome, explain=payload.explain) for outcome in outcomes]
     return {"predictions": answers} if batch else answers[0]
+
+
+class FeedbackThrottle(PredictThrottle):
+    """The predict limit, counted separately so reporting outcomes never uses up a client's
+    predictions (or the other way round)."""
+
+    scope = "feedback"
+
+
+@api.post(
+    "/predictions/{prediction_id}/feedback",
+    response={
+        200: FeedbackOut,
+        400: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        422: ValidationErrorOut,
+        429: ErrorOut,
+        503: ErrorOut,
+    },
+    throttle=[FeedbackThrottle()],
+    summary="Report whether a predicted passenger really survived",
+    tags=["predictions"],
+)
+@decorate_view(limit_json_body)
+def feedback(
+    request: HttpRequest,
+    payload: FeedbackIn,
+    prediction_id: int = Path(..., ge=1, le=MAX_PREDICTION_ID),
+) -> dict[str, Any]:
+    """Send `{"survived": true}` or `{"survived": false}` for a prediction's id (as returned
+    by /predict). The outcome is recorded once: the same report again answers 200 and changes
+    nothing; a different one is refused with 409. 404 for an unknown id. The outcomes feed
+    each version's live accuracy and Brier score in the admin.
+    """
+    prediction = prediction_record_feedback(prediction_id=prediction_id, survived=payload.survived)
+    return {
+        "prediction_id": prediction.pk,
+        "survived": bool(prediction.outcome),
+        "recorded_at": prediction.outcome_at,
+    }
 
 
 def _version_out(version: ModelVersion) -> dict[str, Any]:

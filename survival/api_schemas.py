@@ -15,6 +15,8 @@ from ml_pipeline.schema import FEATURES, Feature
 MAX_PASSENGERS = 1000
 # Version numbers are stored as 32-bit positive integers.
 MAX_VERSION_NUMBER = 2_147_483_647
+# Prediction ids are 64-bit.
+MAX_PREDICTION_ID = 9_223_372_036_854_775_807
 
 # Strict: "3" is not a ticket class and true is not a number; unknown keys are refused.
 STRICT = ConfigDict(extra="forbid", strict=True)
@@ -112,6 +114,10 @@ class ContributionOut(Schema):
 
 
 class PredictionOut(Schema):
+    prediction_id: int = Field(
+        description="The logged prediction's id; report the true outcome to "
+        "/api/v1/predictions/{prediction_id}/feedback."
+    )
     survived: bool
     probability: float = Field(ge=0, le=1, description="Probability of survival.")
     model_version: int = Field(description="The version that answered.")
@@ -122,6 +128,22 @@ class PredictionOut(Schema):
 
 class BatchPredictionOut(Schema):
     predictions: list[PredictionOut] = Field(description="In the order the passengers were sent.")
+
+
+class FeedbackIn(Schema):
+    """The passenger's true outcome."""
+
+    model_config = STRICT
+
+    survived: bool = Field(
+        description="Whether the passenger really survived: true or false (JSON booleans only)."
+    )
+
+
+class FeedbackOut(Schema):
+    prediction_id: int
+    survived: bool = Field(description="The outcome recorded.")
+    recorded_at: datetime = Field(description="When the outcome was first recorded.")
 
 
 class ModelVersionOut(Schema):

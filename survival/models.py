@@ -48,6 +48,10 @@ class ModelVersion(models.Model):
             trained with another scikit-learn); empty while it verifies. A broken version
             answers nothing and cannot be activated; it mends itself once its file verifies.
         broken_at: when that refusal was recorded.
+        is_challenger: whether it shadows the active version: it scores every prediction
+            too, its answer is logged beside the champion's and never shown. At most one
+            version is the challenger, and never the active one (database constraints).
+        challenger_since: when it last became the challenger.
     """
 
     version = models.PositiveIntegerField(unique=True)
@@ -79,6 +83,8 @@ class ModelVersion(models.Model):
     plots = models.JSONField(default=dict)
     broken_reason = models.TextField(blank=True)
     broken_at = models.DateTimeField(null=True, blank=True)
+    is_challenger = models.BooleanField(default=False)
+    challenger_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-version"]
@@ -89,7 +95,17 @@ class ModelVersion(models.Model):
                 fields=["is_active"],
                 condition=Q(is_active=True),
                 name="at_most_one_active_model_version",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["is_challenger"],
+                condition=Q(is_challenger=True),
+                name="at_most_one_challenger_model_version",
+            ),
+            # A version cannot shadow itself.
+            models.CheckConstraint(
+                condition=~Q(is_active=True, is_challenger=True),
+                name="the_active_model_version_is_not_the_challenger",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,6 +165,12 @@ class Prediction(models.Model):
         survived: the verdict (probability ≥ 0.5).
         channel: where the request came from.
         created_at: when it was answered.
+        challenger: the challenger that also scored the passenger (None: there was none,
+            or it could not be loaded); its answer is never shown to anyone but the admin.
+        challenger_probability: the challenger's probability of survival (0–1), or None.
+        outcome: whether the passenger really survived (1) or not (0), as reported through
+            the feedback endpoint; None until then.
+        outcome_at: when that feedback was recorded.
     """
 
     class Channel(models.TextChoices):
@@ -163,9 +185,29 @@ class Prediction(models.Model):
     survived = models.BooleanField()
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    challenger = models.ForeignKey(
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="challenged_predictions",
+    )
+    challenger_probability = models.FloatField(null=True, blank=True)
+    # 0/1 rather than a boolean: Brier scores are computed in SQL as (probability − outcome)²,
+    # and PostgreSQL cannot subtract a boolean from a float.
+    outcome = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(0, "Died"), (1, "Survived")]
+    )
+    outcome_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__isnull=True) | Q(outcome__in=[0, 1]),
+                name="prediction_outcome_is_0_or_1",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.probability:.1%} by v{self.model_version.version}"

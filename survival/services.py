@@ -26,6 +26,7 @@ from ml_pipeline.explain import (
 from ml_pipeline.schema import FEATURE_NAMES, TARGET
 from survival import selectors
 from survival.inference import (
+    ModelUnavailableError,
     artifact_storage,
     load_pipeline,
 )
@@ -38,6 +39,27 @@ if TYPE_CHECKING:
     from ml_pipeline.training import TrainingResult
 
 logger = logging.getLogger(__name__)
+
+CHALLENGER_IS_ACTIVE = (
+    "Version {version} is the active version; the challenger must be another version."
+)
+PREDICTION_NOT_FOUND = "There is no prediction {prediction_id}."
+FEEDBACK_CONFLICT = (
+    "Prediction {prediction_id} already has feedback: the passenger {recorded} "
+    "(recorded {at:%Y-%m-%d %H:%M:%S} UTC). An outcome is recorded once and not changed."
+)
+
+
+class ChallengerRefusedError(ValueError):
+    """A version that cannot be the challenger (it is the active one)."""
+
+
+class PredictionNotFoundError(LookupError):
+    """Feedback for a prediction id that does not exist."""
+
+
+class FeedbackConflictError(ValueError):
+    """Feedback that contradicts the outcome already recorded for a prediction."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +142,10 @@ def model_version_activate(
         now = timezone.now()
         if previous is not None and previous.pk != version.pk:
             ModelVersion.objects.filter(pk=previous.pk).update(is_active=False)
-        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=now)
+        # A promoted challenger stops shadowing: it now answers.
+        ModelVersion.objects.filter(pk=version.pk).update(
+            is_active=True, activated_at=now, is_challenger=False
+        )
         ModelActivation.objects.create(
             from_version=previous, to_version=version, by=by, at=now, reason=reason
         )
@@ -143,6 +168,49 @@ def model_version_deactivate(
             )
     version.refresh_from_db()
     return version
+
+
+def model_version_make_challenger(
+    *, version: ModelVersion, by: AbstractBaseUser | None = None
+) -> ModelVersion:
+    """Makes `version` the only challenger: from the next request on, it scores every
+    prediction beside the active version, and its answers are logged but never shown.
+
+    Its artifact is verified and loaded first, so a broken version is refused
+    (ModelUnavailableError with the reason). The active version is refused too
+    (ChallengerRefusedError). A previous challenger stops being one, in the same transaction.
+    """
+    load_pipeline(version, recheck=True)
+    with transaction.atomic():
+        _lock_registry()
+        version.refresh_from_db()
+        if version.is_active:
+            raise ChallengerRefusedError(CHALLENGER_IS_ACTIVE.format(version=version.version))
+        if not version.is_challenger:
+            # Cleared first: the database allows one challenger at any moment.
+            ModelVersion.objects.filter(is_challenger=True).update(is_challenger=False)
+            ModelVersion.objects.filter(pk=version.pk).update(
+                is_challenger=True, challenger_since=timezone.now()
+            )
+    version.refresh_from_db()
+    logger.info("model version %s made the challenger by %s", version.version, by or "the system")
+    return version
+
+
+def model_version_clear_challenger(*, by: AbstractBaseUser | None = None) -> ModelVersion | None:
+    """Stops any challenger from shadowing; returns the version that was the challenger."""
+    with transaction.atomic():
+        _lock_registry()
+        challenger = selectors.model_version_get_challenger()
+        if challenger is not None:
+            ModelVersion.objects.filter(pk=challenger.pk).update(is_challenger=False)
+            challenger.refresh_from_db()
+            logger.info(
+                "model version %s is no longer the challenger (%s)",
+                challenger.version,
+                by or "the system",
+            )
+    return challenger
 
 
 def _lock_registry() -> ModelVersion | None:
@@ -196,6 +264,7 @@ def passengers_predict(
     else:
         probabilities = survival_probabilities(pipeline, inputs)
         explained = [(float(probability), []) for probability in probabilities]
+    challenger = _challenger_probabilities(champion=version, inputs=inputs)
     logged = Prediction.objects.bulk_create(
         Prediction(
             model_version=version,
@@ -203,8 +272,12 @@ def passengers_predict(
             probability=probability,
             survived=probability >= THRESHOLD,
             channel=channel,
+            challenger=challenger.version,
+            challenger_probability=challenger_probability,
         )
-        for passenger_inputs, (probability, _) in zip(inputs, explained, strict=True)
+        for passenger_inputs, (probability, _), challenger_probability in zip(
+            inputs, explained, challenger.probabilities, strict=True
+        )
     )
     return [
         PredictionOutcome(
@@ -216,6 +289,73 @@ def passengers_predict(
         )
         for row, (_, contributions) in zip(logged, explained, strict=True)
     ]
+
+
+@dataclass(frozen=True)
+class ChallengerScores:
+    """The challenger's answers for a request's passengers, to be logged and never shown.
+
+    Attributes:
+        version: the challenger that scored them; None when there is none, it is the version
+            answering, or it could not score.
+        probabilities: one per passenger, in order (all None when `version` is None).
+    """
+
+    version: ModelVersion | None
+    probabilities: list[float | None]
+
+
+def _challenger_probabilities(
+    *, champion: ModelVersion, inputs: Sequence[Mapping[str, Any]]
+) -> ChallengerScores:
+    """The challenger's probabilities for the passengers' own rows (no explanation rows), in
+    one model call. A challenger that cannot load or score costs the visitor nothing: a
+    warning is logged and its columns stay empty."""
+    nothing = ChallengerScores(version=None, probabilities=[None] * len(inputs))
+    challenger = selectors.model_version_get_challenger()
+    if challenger is None or challenger.pk == champion.pk:
+        return nothing
+    try:
+        probabilities = survival_probabilities(load_pipeline(challenger), inputs)
+    except ModelUnavailableError as exc:
+        logger.warning("challenger v%s did not score: %s", challenger.version, exc)
+        return nothing
+    except Exception:
+        # The shadow must never turn a good answer into an error; the failure is still
+        # logged in full for whoever runs the challenger.
+        logger.exception("challenger v%s failed while scoring", challenger.version)
+        return nothing
+    return ChallengerScores(
+        version=challenger, probabilities=[float(probability) for probability in probabilities]
+    )
+
+
+def prediction_record_feedback(*, prediction_id: int, survived: bool) -> Prediction:
+    """Records whether the passenger of a logged prediction really survived.
+
+    An outcome is a fact about a passenger: it is recorded once. The same answer again is
+    accepted and changes nothing (a client may retry safely); a different one raises
+    FeedbackConflictError, so the live accuracy cannot be rewritten after the fact.
+    Raises PredictionNotFoundError for an unknown id.
+    """
+    outcome = int(survived)
+    with transaction.atomic():
+        # Conditional update: of two concurrent reports, exactly one writes.
+        Prediction.objects.filter(pk=prediction_id, outcome__isnull=True).update(
+            outcome=outcome, outcome_at=timezone.now()
+        )
+        prediction = Prediction.objects.filter(pk=prediction_id).first()
+    if prediction is None:
+        raise PredictionNotFoundError(PREDICTION_NOT_FOUND.format(prediction_id=prediction_id))
+    if prediction.outcome != outcome:
+        raise FeedbackConflictError(
+            FEEDBACK_CONFLICT.format(
+                prediction_id=prediction_id,
+                recorded="survived" if prediction.outcome else "died",
+                at=prediction.outcome_at,
+            )
+        )
+    return prediction
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,13 @@ def test_one_passenger_gets_a_verdict_a_probability_and_the_version(client, acti
     assert 0.5 <= answer["probability"] <= 1
     assert answer["model_version"] == active_version.version
     assert "contributions" not in answer
+    assert answer["prediction_id"] == Prediction.objects.get().pk
 
 
 def test_api_predictions_are_logged_with_the_api_channel(client, active_version):
     response = post(client, passenger())
     logged = Prediction.objects.get()
+    assert logged.pk == response.json()["prediction_id"]
     assert logged.channel == Prediction.Channel.API
     assert logged.probability == pytest.approx(response.json()["probability"])
     assert logged.inputs == default_passenger()
@@ -78,6 +80,9 @@ def test_a_batch_is_answered_in_order_and_logged_once_per_passenger(client, acti
     single = post(client, batch[1]).json()
     assert answers[1]["probability"] == pytest.approx(single["probability"])
     assert Prediction.objects.filter(channel="api").count() == 4
+    # Each answer names its own logged row.
+    for answer, sent in zip(answers, batch, strict=True):
+        assert Prediction.objects.get(pk=answer["prediction_id"]).inputs == sent
 
 
 def test_explain_adds_every_inputs_contribution(client, active_version):
@@ -434,6 +439,7 @@ def test_openapi_document_is_valid_and_lists_every_endpoint(client):
         "/api/v1/predict",
         "/api/v1/models",
         "/api/v1/models/{version}",
+        "/api/v1/predictions/{prediction_id}/feedback",
     }
     predict = document["paths"]["/api/v1/predict"]["post"]
     assert {"200", "400", "404", "413", "422", "429", "503"} <= set(predict["responses"])
