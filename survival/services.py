@@ -56,9 +56,19 @@ class PredictionOutcome:
         return self.probability * 100
 
 
-@transaction.atomic
 def model_version_register(*, result: TrainingResult, activate: bool = False) -> ModelVersion:
-    """Stores a training result's artifact and records it as the next version."""
+    """Stores a training result's artifact and records it as the next version; with
+    `activate`, then activates it through `model_version_activate` (the promotion gate
+    included: a refusal raises PromotionRefusedError and leaves the version registered,
+    inactive, for an admin to judge)."""
+    version = _model_version_create(result=result)
+    if activate:
+        model_version_activate(version=version)
+    return version
+
+
+@transaction.atomic
+def _model_version_create(*, result: TrainingResult) -> ModelVersion:
     # scikit-learn is imported only by the code paths that need it, not at Django start-up.
     from ml_pipeline.training import serialize_pipeline
 
@@ -73,7 +83,7 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
         plot: storage.save(f"{stem}-{plot}.svg", ContentFile(svg))
         for plot, svg in result.plots.items()
     }
-    version = ModelVersion.objects.create(
+    return ModelVersion.objects.create(
         version=number,
         algorithm=result.algorithm,
         params=result.params,
@@ -99,9 +109,6 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
         git_commit=result.git_commit,
         plots=plots,
     )
-    if activate:
-        model_version_activate(version=version)
-    return version
 
 
 # The permission that lets a user activate a version the promotion gate refuses.

@@ -61,6 +61,11 @@ def deployment(tmp_path_factory, request) -> dict[str, str]:
         "API_PREDICT_RATE": "100000/min",
         "LOG_LEVEL": "WARNING",
         "OMP_NUM_THREADS": "1",
+        # The two versions are trained on a quarter of the data and judged on 66 held-out
+        # rows, whose ROC AUC varies by several points between seeds: these tests are about
+        # serving, so the promotion gate lets any version through.
+        "PROMOTION_GATE_MAX_AUC_DROP": "1",
+        "PROMOTION_GATE_MAX_BRIER_RISE": "1",
     }
     manage = [PYTHON, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=PROJECT_DIR, env=env, check=True)
