@@ -35,7 +35,7 @@ from survival.services import (
 SELECT_EXACTLY_ONE = "Select exactly one version to activate (you selected {count})."
 ACTIVATED = "Version {version} is now active; the next prediction in every worker uses it."
 ACTIVATED_OVER_GATE = (
-    "Version {version} is now active, over the promotion gate's refusal; the override and "
+    "Version {version} is now active although the promotion gate refused it; the override and "
     "your reason are recorded."
 )
 ROLLED_BACK = (
