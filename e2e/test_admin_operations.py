@@ -51,7 +51,9 @@ def test_rolling_back_to_the_previous_version_with_the_keyboard(
 
     tab_to(page, 'a[href="/admin/survival/modelversion/rollback/"]')
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name=f"Roll back to version {first.version}")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=f"Roll back to version {first.version}")
+    ).to_be_visible()
     expect(page.locator("#change-summary")).to_contain_text(
         f"Version {second.version} (Logistic regression) is active now."
     )

@@ -303,9 +303,7 @@ def _change_kind(record: ModelActivation) -> str:
     return f"{kind}, over the promotion gate" if record.gate_overridden else kind
 
 
-def _changed_message(
-    version: ModelVersion, previous: ModelVersion | None, rollback: bool
-) -> str:
+def _changed_message(version: ModelVersion, previous: ModelVersion | None, rollback: bool) -> str:
     record = ModelActivation.objects.filter(to_version=version).first()
     if record is not None and record.gate_overridden:
         return ACTIVATED_OVER_GATE.format(version=version.version)

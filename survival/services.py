@@ -139,9 +139,7 @@ OVERRIDE_NEEDS_PERMISSION = (
 )
 OVERRIDE_NEEDS_REASON = "Overriding the gate needs a reason: the reason field is empty."
 OVERRIDE_NOT_POSSIBLE = "No one may override a feature schema mismatch."
-NOTHING_TO_ROLL_BACK = (
-    "There is nothing to roll back to: no other version has been active before."
-)
+NOTHING_TO_ROLL_BACK = "There is nothing to roll back to: no other version has been active before."
 
 
 @dataclass(frozen=True)
@@ -298,9 +296,7 @@ def model_version_activate(
         problem = ""
         if failures:
             problem = (
-                _override_problem(failures=failures, by=by, reason=reason)
-                if override_gate
-                else ""
+                _override_problem(failures=failures, by=by, reason=reason) if override_gate else ""
             )
             if not override_gate or problem:
                 refusal = PromotionRefusedError(version=version, failures=failures, problem=problem)

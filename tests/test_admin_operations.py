@@ -64,8 +64,9 @@ def test_a_versions_page_shows_its_activation_history(admin_client, admin_user, 
     table = html[html.index('class="activation-history"') :]
     table = table[: table.index("</table>")]
     assert table.count("<tr>") == 3
-    assert f"<td>v{first.version}</td><td>v{second.version}</td><td>the system</td><td>two</td>" in (
-        table
+    assert (
+        f"<td>v{first.version}</td><td>v{second.version}</td><td>the system</td><td>two</td>"
+        in (table)
     )
     assert f"<td>v{second.version}</td><td>none</td><td>admin</td><td>incident 7</td>" in table
     assert "deactivation" in table
@@ -231,9 +232,7 @@ def test_the_admin_shows_the_gate_refusal_with_its_numbers(client, active_good_a
     assert list(ModelVersion.objects.filter(is_active=True)) == [active]
 
 
-def test_the_override_permission_lets_the_admin_activate_over_the_gate(
-    client, active_good_admin
-):
+def test_the_override_permission_lets_the_admin_activate_over_the_gate(client, active_good_admin):
     active, weak = active_good_admin
     client, lead = staff(
         client,
@@ -255,12 +254,13 @@ def test_the_override_permission_lets_the_admin_activate_over_the_gate(
     )
     assert ACTIVATED_OVER_GATE.format(version=weak.version) in response.content.decode()
     record = ModelActivation.objects.first()
-    assert (record.to_version, record.by, record.reason, record.gate_overridden) == (
+    assert (record.from_version, record.to_version, record.by, record.gate_overridden) == (
+        active,
         weak,
         lead,
-        "needed now",
         True,
     )
+    assert record.reason == "needed now"
     history = client.get(reverse("admin:survival_modelversion_change", args=[weak.pk]))
     assert "activation, over the promotion gate" in history.content.decode()
 

@@ -93,8 +93,12 @@ def test_requests_are_labelled_by_url_name_never_by_path(client, open_metrics, a
     after = scrape(client)
     card = {"route": "survival:model_card", "method": "GET"}
     total = "titanic_http_requests_total"
-    assert value(after, total, **card, status="200") == value(before, total, **card, status="200") + 1
-    assert value(after, total, **card, status="404") == value(before, total, **card, status="404") + 2
+    assert (
+        value(after, total, **card, status="200") == value(before, total, **card, status="200") + 1
+    )
+    assert (
+        value(after, total, **card, status="404") == value(before, total, **card, status="404") + 2
+    )
     unmatched = {"route": "unmatched", "method": "GET", "status": "404"}
     assert value(after, total, **unmatched) == value(before, total, **unmatched) + 1
     count = "titanic_http_request_duration_seconds_count"

@@ -51,11 +51,13 @@ def test_a_clearly_worse_version_is_refused_with_the_failing_numbers(active_good
         model_version_activate(version=weak, by=operator, reason="try it")
     message = str(refused.value)
     v = active_good.version
-    assert f"held-out ROC AUC 0.702 is 0.091 below the active v{v}'s 0.793; the gate allows 0.020" in (
-        message
+    assert (
+        f"held-out ROC AUC 0.702 is 0.091 below the active v{v}'s 0.793; the gate allows 0.020"
+        in message
     )
-    assert f"held-out Brier score 0.160 is 0.030 above the active v{v}'s 0.130; the gate allows 0.020" in (
-        message
+    assert (
+        f"held-out Brier score 0.160 is 0.030 above the active v{v}'s 0.130; the gate allows 0.020"
+        in message
     )
     assert "held-out ROC AUC 0.702 is below the gate's minimum of 0.750" in message
     assert {f.rule for f in refused.value.failures} == {"auc_drop", "brier_rise", "auc_floor"}
@@ -83,9 +85,10 @@ def test_a_version_within_the_margins_is_activated(active_good, version_with):
 
 
 def test_a_difference_exactly_at_the_margin_passes(active_good, version_with):
-    assert promotion_gate_check(
-        candidate=version_with(roc_auc=0.773, brier=0.150), active=active_good
-    ) == []
+    assert (
+        promotion_gate_check(candidate=version_with(roc_auc=0.773, brier=0.150), active=active_good)
+        == []
+    )
 
 
 def test_with_none_active_only_the_floors_apply(version_with):
