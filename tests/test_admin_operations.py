@@ -283,3 +283,20 @@ def active_good_admin(version_with) -> tuple[ModelVersion, ModelVersion]:
     """An active version with ROC AUC 0.793 and a weak one (0.702) that the gate refuses."""
     active = model_version_activate(version=version_with(roc_auc=0.793, brier=0.130))
     return active, version_with(roc_auc=0.702, brier=0.160)
+
+
+def test_gate_refusals_are_listed_read_only(admin_client, active_good_admin):
+    active, weak = active_good_admin
+    with pytest.raises(PromotionRefusedError):
+        model_version_activate(version=weak, reason="worth a try")
+    listing = admin_client.get(reverse("admin:survival_gaterefusal_changelist"))
+    assert listing.status_code == HTTPStatus.OK
+    html = listing.content.decode()
+    assert "held-out ROC AUC 0.702 is below the gate&#x27;s minimum of 0.750" in html
+    assert str(weak) in html
+    assert admin_client.get(reverse("admin:survival_gaterefusal_add")).status_code == 403
+    refusal = GateRefusal.objects.get()
+    change = admin_client.get(reverse("admin:survival_gaterefusal_change", args=[refusal.pk]))
+    assert 'name="reason"' not in change.content.decode()
+    assert "worth a try" in change.content.decode()
+    assert list(ModelVersion.objects.filter(is_active=True)) == [active]
