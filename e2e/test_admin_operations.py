@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import screenshot
+from e2e.conftest import screenshot, serious_violations
 from survival.models import GateRefusal, ModelActivation, ModelVersion
 from survival.services import model_version_activate
 
@@ -115,6 +115,7 @@ def test_the_gate_refuses_a_weaker_version_and_an_override_needs_a_deliberate_ti
     expect(refusal).to_contain_text(f"Version {weak.version} was not activated")
     expect(refusal).to_contain_text(numbers)
     screenshot(page, "admin-gate-refused")
+    assert serious_violations(page) == []
     assert list(ModelVersion.objects.filter(is_active=True)) == [active]
     assert GateRefusal.objects.get().reason == "the new export"
 
