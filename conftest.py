@@ -83,3 +83,23 @@ def active_version(db, trained_logreg: TrainingResult):
     from survival.services import model_version_register
 
     return model_version_register(result=trained_logreg, activate=True)
+
+
+@pytest.fixture
+def version_with(db, trained_logreg: TrainingResult):
+    """Registers the logistic regression again as a new version, with the held-out ROC AUC
+    and Brier score (and, if given, the schema fingerprint) it should be judged by: the
+    promotion gate reads only those recorded numbers, and the file stays a real model."""
+    from dataclasses import replace
+
+    from survival.services import model_version_register
+
+    def register(*, roc_auc: float, brier: float, schema_fingerprint: str | None = None):
+        result = replace(
+            trained_logreg,
+            holdout_metrics={**trained_logreg.holdout_metrics, "roc_auc": roc_auc, "brier": brier},
+            schema_fingerprint=schema_fingerprint or trained_logreg.schema_fingerprint,
+        )
+        return model_version_register(result=result)
+
+    return register

@@ -33,6 +33,10 @@ def test_activating_another_version_in_the_admin_reaches_the_page(
     page.locator(f'input[name="_selected_action"][value="{forest.pk}"]').check()
     page.select_option('select[name="action"]', "activate")
     page.get_by_role("button", name="Go").click()
+    # The action asks why before anything changes.
+    expect(page.locator("#gate-verdict")).to_contain_text("The promotion gate passes")
+    page.fill("#id_reason", "a forest for the season")
+    page.get_by_role("button", name=f"Activate version {forest.version}").click()
     expect(page.locator(".messagelist")).to_contain_text(f"Version {forest.version} is now active")
 
     page.goto(home_url)

@@ -24,6 +24,7 @@ from django.core.files.storage import storages
 from django.db import DatabaseError
 from django.utils import timezone
 
+from survival import metrics
 from survival.models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -91,12 +92,14 @@ def load_pipeline(version: ModelVersion, *, recheck: bool = False) -> Any:
             ):
                 raise ModelUnavailableError(refused[1])
             _loaded.pop(key, None)
+            started = time.perf_counter()
             try:
                 pipeline = _read_verified(version)
             except ModelUnavailableError as exc:
                 _refused[key] = (time.monotonic(), str(exc))
                 refusal = exc
             else:
+                metrics.MODEL_LOAD_SECONDS.observe(time.perf_counter() - started)
                 _refused.pop(key, None)
                 _loaded[key] = pipeline
     # The registry is written outside the lock: a slow database must not stall other loads.
@@ -140,15 +143,18 @@ def _read_verified(version: ModelVersion) -> Any:
             data = artifact.read()
     except OSError as exc:
         logger.error("artifact of v%s unreadable: %s", version.version, exc)
+        metrics.ARTIFACT_REFUSALS.labels("missing").inc()
         raise ModelUnavailableError(ARTIFACT_MISSING.format(version=version.version)) from exc
     if hashlib.sha256(data).hexdigest() != version.artifact_sha256:
         logger.error("artifact of v%s fails its sha256 check", version.version)
+        metrics.ARTIFACT_REFUSALS.labels("altered").inc()
         raise ModelUnavailableError(ARTIFACT_TAMPERED.format(version=version.version))
     # A pickle from another scikit-learn may load and then answer wrongly, or not load at all.
     trained = (version.library_versions or {}).get("scikit-learn", "unknown")
     installed = installed_version("scikit-learn")
     if trained != installed:
         logger.error("v%s needs scikit-learn %s, not %s", version.version, trained, installed)
+        metrics.ARTIFACT_REFUSALS.labels("scikit_learn_mismatch").inc()
         raise ModelUnavailableError(
             SKLEARN_MISMATCH.format(version=version.version, trained=trained, installed=installed)
         )
@@ -157,6 +163,7 @@ def _read_verified(version: ModelVersion) -> Any:
     except Exception as exc:
         # e.g. a numpy that cannot read it: refused like any other unusable file, not a 500.
         logger.exception("artifact of v%s verified but did not load", version.version)
+        metrics.ARTIFACT_REFUSALS.labels("unloadable").inc()
         raise ModelUnavailableError(
             ARTIFACT_UNLOADABLE.format(version=version.version, error=type(exc).__name__)
         ) from exc

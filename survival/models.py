@@ -89,7 +89,11 @@ class ModelVersion(models.Model):
     class Meta:
         ordering = ["-version"]
         # Staff status alone does not let anyone change which model answers.
-        permissions = [("activate_modelversion", "Can activate or deactivate a model version")]
+        permissions = [
+            ("activate_modelversion", "Can activate or deactivate a model version"),
+            # Activating a version the promotion gate refuses is a further, separate trust.
+            ("override_promotion_gate", "Can activate a version the promotion gate refuses"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["is_active"],
@@ -132,6 +136,11 @@ class ModelActivation(models.Model):
         by: the user who made the change (None: the system, e.g. `train --activate`).
         at: when it happened.
         reason: why, in the words of whoever made the change (may be empty).
+        rollback: whether the change was a "roll back to previous".
+        gate_overridden: whether the promotion gate refused the version and someone allowed
+            to override it activated it anyway (the reason says why).
+        gate_failures: the gate's refusals that were overridden, as
+            [{"rule": …, "message": …}]; empty when the gate passed.
     """
 
     from_version = models.ForeignKey(
@@ -145,6 +154,9 @@ class ModelActivation(models.Model):
     )
     at = models.DateTimeField(db_index=True)
     reason = models.TextField(blank=True)
+    rollback = models.BooleanField(default=False)
+    gate_overridden = models.BooleanField("promotion gate overridden", default=False)
+    gate_failures = models.JSONField("overridden gate failures", default=list, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -153,6 +165,43 @@ class ModelActivation(models.Model):
         before = f"v{self.from_version.version}" if self.from_version else "none"
         after = f"v{self.to_version.version}" if self.to_version else "none"
         return f"{before} → {after} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class GateRefusal(models.Model):
+    """One activation the promotion gate refused (see `services.promotion_gate_check`);
+    nothing changed in production. Recorded by `services.model_version_activate` only.
+
+    Attributes:
+        candidate: the version someone tried to activate.
+        active: the version active at that moment, that the candidate was compared with
+            (None: none was active, so only the absolute floors applied).
+        by: who tried (None: the system, e.g. `train --activate`).
+        at: when.
+        reason: the reason they typed (may be empty).
+        override_requested: whether they asked to override the gate (refused all the same:
+            no permission, no reason, or a failure no one may override).
+        failures: [{"rule": …, "message": …, "overridable": …}], the numbers that failed.
+    """
+
+    candidate = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="gate_refusals"
+    )
+    active = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(db_index=True)
+    reason = models.TextField(blank=True)
+    override_requested = models.BooleanField(default=False)
+    failures = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"v{self.candidate.version} refused at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class Prediction(models.Model):

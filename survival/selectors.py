@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ml_pipeline.constants import THRESHOLD
 from survival.inference import MODEL_UNAVAILABLE, ModelUnavailableError
-from survival.models import ModelVersion, Prediction
+from survival.models import ModelActivation, ModelVersion, Prediction
 
 VERSION_NOT_FOUND = "There is no model version {number}."
 
@@ -71,6 +71,22 @@ def model_version_resolve(*, number: int | None = None) -> ModelVersion:
     if version is None:
         raise ModelUnavailableError(MODEL_UNAVAILABLE)
     return version
+
+
+def model_version_previous() -> ModelVersion | None:
+    """The version that was active before the current one: the latest one any recorded
+    change made active, other than the version active now (with none active, the last one
+    that was). None when there is no such version.
+
+    Rolling back twice therefore goes back and forth between the same two versions, as the
+    record reads: each rollback makes the version it replaced "the one before".
+    """
+    active = ModelVersion.objects.filter(is_active=True).values_list("pk", flat=True).first()
+    records = ModelActivation.objects.filter(to_version__isnull=False)
+    if active is not None:
+        records = records.exclude(to_version_id=active)
+    record = records.select_related("to_version").first()
+    return record.to_version if record is not None else None
 
 
 # --- how versions do in service ---------------------------------------------------------

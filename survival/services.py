@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -23,14 +24,14 @@ from ml_pipeline.explain import (
     survival_probabilities,
     top_contributions,
 )
-from ml_pipeline.schema import FEATURE_NAMES, TARGET
-from survival import selectors
+from ml_pipeline.schema import FEATURE_NAMES, TARGET, schema_fingerprint
+from survival import metrics, selectors
 from survival.inference import (
     ModelUnavailableError,
     artifact_storage,
     load_pipeline,
 )
-from survival.models import ModelActivation, ModelVersion, Prediction
+from survival.models import GateRefusal, ModelActivation, ModelVersion, Prediction
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,9 +78,19 @@ class PredictionOutcome:
         return self.probability * 100
 
 
-@transaction.atomic
 def model_version_register(*, result: TrainingResult, activate: bool = False) -> ModelVersion:
-    """Stores a training result's artifact and records it as the next version."""
+    """Stores a training result's artifact and records it as the next version; with
+    `activate`, then activates it through `model_version_activate` (the promotion gate
+    included: a refusal raises PromotionRefusedError and leaves the version registered,
+    inactive, for an admin to judge)."""
+    version = _model_version_create(result=result)
+    if activate:
+        model_version_activate(version=version)
+    return version
+
+
+@transaction.atomic
+def _model_version_create(*, result: TrainingResult) -> ModelVersion:
     # scikit-learn is imported only by the code paths that need it, not at Django start-up.
     from ml_pipeline.training import serialize_pipeline
 
@@ -94,7 +105,7 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
         plot: storage.save(f"{stem}-{plot}.svg", ContentFile(svg))
         for plot, svg in result.plots.items()
     }
-    version = ModelVersion.objects.create(
+    return ModelVersion.objects.create(
         version=number,
         algorithm=result.algorithm,
         params=result.params,
@@ -120,38 +131,259 @@ def model_version_register(*, result: TrainingResult, activate: bool = False) ->
         git_commit=result.git_commit,
         plots=plots,
     )
-    if activate:
-        model_version_activate(version=version)
-    return version
+
+
+# The permission that lets a user activate a version the promotion gate refuses.
+OVERRIDE_PERMISSION = "survival.override_promotion_gate"
+
+GATE_AUC_DROP = (
+    "held-out ROC AUC {candidate:.3f} is {gap:.3f} below the active v{active}'s "
+    "{reference:.3f}; the gate allows {allowed:.3f}"
+)
+GATE_BRIER_RISE = (
+    "held-out Brier score {candidate:.3f} is {gap:.3f} above the active v{active}'s "
+    "{reference:.3f}; the gate allows {allowed:.3f}"
+)
+GATE_AUC_FLOOR = "held-out ROC AUC {candidate:.3f} is below the gate's minimum of {limit:.3f}"
+GATE_BRIER_CEILING = (
+    "held-out Brier score {candidate:.3f} is above the gate's maximum of {limit:.3f}"
+)
+GATE_METRIC_MISSING = "held-out {label} is not recorded for v{version}, so the gate cannot judge it"
+GATE_SCHEMA_MISMATCH = (
+    "v{version} was trained on another feature schema (fingerprint {theirs:.12}…) than this "
+    "code's ({ours:.12}…), so it can never be activated here, not even with an override; "
+    "retrain it"
+)
+GATE_REFUSED = "the promotion gate refuses v{version}: {failures}."
+OVERRIDE_NEEDS_PERMISSION = (
+    "Overriding the gate needs the permission “Can activate a version the promotion gate "
+    "refuses”, which {user} does not have."
+)
+OVERRIDE_NEEDS_REASON = "Overriding the gate needs a reason: the reason field is empty."
+OVERRIDE_NOT_POSSIBLE = "No one may override a feature schema mismatch."
+NOTHING_TO_ROLL_BACK = "There is nothing to roll back to: no other version has been active before."
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    """One rule of the promotion gate that a candidate version fails.
+
+    Attributes:
+        rule: which rule: "schema", "auc_drop", "brier_rise", "auc_floor", "brier_ceiling"
+            or "metric_missing".
+        message: the failure in words, with the numbers.
+        overridable: whether a user with OVERRIDE_PERMISSION may activate the version anyway
+            (never for a schema mismatch: the model would be fed the wrong inputs).
+    """
+
+    rule: str
+    message: str
+    overridable: bool = True
+
+    def as_record(self) -> dict[str, Any]:
+        return {"rule": self.rule, "message": self.message, "overridable": self.overridable}
+
+
+class PromotionRefusedError(Exception):
+    """The promotion gate refused an activation; nothing changed in production.
+
+    Attributes:
+        version: the refused version.
+        failures: the rules it fails.
+        problem: why an override, when asked for, was refused too ("" otherwise).
+    """
+
+    def __init__(self, *, version: ModelVersion, failures: list[GateFailure], problem: str = ""):
+        self.version = version
+        self.failures = failures
+        self.problem = problem
+        text = GATE_REFUSED.format(
+            version=version.version, failures="; ".join(f.message for f in failures)
+        )
+        super().__init__(f"{text} {problem}".strip())
+
+    @property
+    def overridable(self) -> bool:
+        return all(failure.overridable for failure in self.failures)
+
+
+class NothingToRollBackError(LookupError):
+    """No version other than the current one was ever active."""
+
+
+def promotion_gate_check(
+    *, candidate: ModelVersion, active: ModelVersion | None
+) -> list[GateFailure]:
+    """The rules of the promotion gate (settings.PROMOTION_GATE) that `candidate` fails.
+
+    A version trained on another feature schema than the running code's always fails. Its
+    held-out ROC AUC must reach `min_auc` and its Brier score stay under `max_brier`; when
+    another version is active, it may also be at most `max_auc_drop` below that version's
+    ROC AUC and at most `max_brier_rise` above its Brier score. The held-out numbers are the
+    ones the pipeline measured; a metric the active version lacks is not compared.
+    """
+    gate = settings.PROMOTION_GATE
+    ours = schema_fingerprint()
+    if candidate.schema_fingerprint != ours:
+        message = GATE_SCHEMA_MISMATCH.format(
+            version=candidate.version, theirs=candidate.schema_fingerprint or "none", ours=ours
+        )
+        # Nothing else matters: the version's numbers describe a model of other inputs.
+        return [GateFailure(rule="schema", message=message, overridable=False)]
+
+    failures: list[GateFailure] = []
+    auc = candidate.metric("holdout", "roc_auc")
+    brier = candidate.metric("holdout", "brier")
+    for value, label in ((auc, "ROC AUC"), (brier, "Brier score")):
+        if value is None:
+            message = GATE_METRIC_MISSING.format(label=label, version=candidate.version)
+            failures.append(GateFailure(rule="metric_missing", message=message))
+    if auc is not None and auc < gate["min_auc"]:
+        message = GATE_AUC_FLOOR.format(candidate=auc, limit=gate["min_auc"])
+        failures.append(GateFailure(rule="auc_floor", message=message))
+    if brier is not None and brier > gate["max_brier"]:
+        message = GATE_BRIER_CEILING.format(candidate=brier, limit=gate["max_brier"])
+        failures.append(GateFailure(rule="brier_ceiling", message=message))
+    if active is None or active.pk == candidate.pk:
+        return failures
+
+    active_auc = active.metric("holdout", "roc_auc")
+    active_brier = active.metric("holdout", "brier")
+    # Rounded so that a difference printed as 0.020 is never refused for "exceeding" 0.020.
+    if auc is not None and active_auc is not None:
+        drop = round(active_auc - auc, 9)
+        if drop > gate["max_auc_drop"]:
+            message = GATE_AUC_DROP.format(
+                candidate=auc,
+                gap=drop,
+                active=active.version,
+                reference=active_auc,
+                allowed=gate["max_auc_drop"],
+            )
+            failures.append(GateFailure(rule="auc_drop", message=message))
+    if brier is not None and active_brier is not None:
+        rise = round(brier - active_brier, 9)
+        if rise > gate["max_brier_rise"]:
+            message = GATE_BRIER_RISE.format(
+                candidate=brier,
+                gap=rise,
+                active=active.version,
+                reference=active_brier,
+                allowed=gate["max_brier_rise"],
+            )
+            failures.append(GateFailure(rule="brier_rise", message=message))
+    return failures
+
+
+def _override_problem(
+    *, failures: list[GateFailure], by: AbstractBaseUser | None, reason: str
+) -> str:
+    """Why an override of these failures is not allowed, or "" when it is."""
+    if not all(failure.overridable for failure in failures):
+        return OVERRIDE_NOT_POSSIBLE
+    # by=None is the system itself (a command run on the server), trusted like a superuser.
+    if by is not None and not by.has_perm(OVERRIDE_PERMISSION):
+        return OVERRIDE_NEEDS_PERMISSION.format(user=by.get_username())
+    if not reason.strip():
+        return OVERRIDE_NEEDS_REASON
+    return ""
 
 
 def model_version_activate(
-    *, version: ModelVersion, by: AbstractBaseUser | None = None, reason: str = ""
+    *,
+    version: ModelVersion,
+    by: AbstractBaseUser | None = None,
+    reason: str = "",
+    override_gate: bool = False,
+    rollback: bool = False,
 ) -> ModelVersion:
     """Makes `version` the only active one, in one transaction, and records the change
     (who, when, from which version, why) as a ModelActivation.
 
     The artifact is verified and loaded first, so a version whose file is missing, altered
     or made by another scikit-learn is refused (ModelUnavailableError with the reason, also
-    recorded on the version) and the active version stays as it was. Activating the active
-    version is allowed; it is recorded too and changes nothing but `activated_at`.
+    recorded on the version) and the active version stays as it was. Then the promotion gate
+    compares it with the version active at that moment (`promotion_gate_check`): a refusal
+    raises PromotionRefusedError with the failing numbers and is recorded as a GateRefusal.
+    With `override_gate`, a user holding OVERRIDE_PERMISSION (or the system, by=None) who
+    gives a reason activates it anyway, and the record says the gate was overridden; a
+    schema mismatch is never overridden. Activating the active version is allowed; it is
+    recorded too and changes nothing but `activated_at`.
     """
     load_pipeline(version, recheck=True)
+    refusal: PromotionRefusedError | None = None
     with transaction.atomic():
         previous = _lock_registry()
-        now = timezone.now()
-        if previous is not None and previous.pk != version.pk:
-            ModelVersion.objects.filter(pk=previous.pk).update(is_active=False)
-        # A promoted challenger stops shadowing: it now answers.
-        ModelVersion.objects.filter(pk=version.pk).update(
-            is_active=True, activated_at=now, is_challenger=False
+        failures = promotion_gate_check(candidate=version, active=previous)
+        problem = ""
+        if failures:
+            problem = (
+                _override_problem(failures=failures, by=by, reason=reason) if override_gate else ""
+            )
+            if not override_gate or problem:
+                refusal = PromotionRefusedError(version=version, failures=failures, problem=problem)
+        if refusal is None:
+            now = timezone.now()
+            if previous is not None and previous.pk != version.pk:
+                ModelVersion.objects.filter(pk=previous.pk).update(is_active=False)
+            # A promoted challenger stops shadowing: it now answers.
+            ModelVersion.objects.filter(pk=version.pk).update(
+                is_active=True, activated_at=now, is_challenger=False
+            )
+            ModelActivation.objects.create(
+                from_version=previous,
+                to_version=version,
+                by=by,
+                at=now,
+                reason=reason,
+                rollback=rollback,
+                gate_overridden=bool(failures),
+                gate_failures=[failure.as_record() for failure in failures],
+            )
+    if refusal is not None:
+        # Written after the registry's transaction, which changed nothing.
+        GateRefusal.objects.create(
+            candidate=version,
+            active=previous,
+            by=by,
+            at=timezone.now(),
+            reason=reason,
+            override_requested=override_gate,
+            failures=[failure.as_record() for failure in refusal.failures],
         )
-        ModelActivation.objects.create(
-            from_version=previous, to_version=version, by=by, at=now, reason=reason
-        )
+        metrics.GATE_REFUSALS.inc()
+        logger.warning("activation of v%s refused: %s", version.version, refusal)
+        raise refusal
     version.refresh_from_db()
-    logger.info("model version %s activated by %s", version.version, by or "the system")
+    if failures:
+        logger.warning(
+            "model version %s activated by %s over the promotion gate: %s",
+            version.version,
+            by or "the system",
+            "; ".join(failure.message for failure in failures),
+        )
+    else:
+        logger.info("model version %s activated by %s", version.version, by or "the system")
     return version
+
+
+def model_version_rollback(
+    *, by: AbstractBaseUser | None = None, reason: str = "", override_gate: bool = False
+) -> ModelVersion:
+    """Re-activates the version that was active before the current one
+    (`selectors.model_version_previous`), as one activation recorded like any other.
+
+    A rollback goes through the promotion gate like any activation: the earlier version
+    was good enough once, but the gate's margins may have changed since, and an override
+    stays a deliberate, recorded choice. Raises NothingToRollBackError when no other version
+    has ever been active, and whatever `model_version_activate` raises.
+    """
+    target = selectors.model_version_previous()
+    if target is None:
+        raise NothingToRollBackError(NOTHING_TO_ROLL_BACK)
+    return model_version_activate(
+        version=target, by=by, reason=reason, override_gate=override_gate, rollback=True
+    )
 
 
 def model_version_deactivate(
@@ -279,6 +511,7 @@ def passengers_predict(
             inputs, explained, challenger.probabilities, strict=True
         )
     )
+    metrics.count_predictions(version=version.version, channel=channel, count=len(logged))
     return [
         PredictionOutcome(
             survived=row.survived,

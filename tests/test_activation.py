@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from survival.admin import ACTIVATED, ADMIN_REASON
+from survival.admin import ACTIVATED
 from survival.models import ModelActivation, ModelVersion
 from survival.services import (
     model_version_activate,
@@ -93,8 +93,14 @@ def test_the_activate_permission_allows_activation_and_the_admin_shows_the_recor
         client, "view_modelversion", "activate_modelversion", "view_modelactivation"
     )
     assert 'value="activate"' in client.get(CHANGELIST).content.decode()
-    response = client.post(
+    confirm = client.post(
         CHANGELIST, {"action": "activate", "_selected_action": [forest.pk]}, follow=True
+    )
+    # The action asks for the reason first; nothing has changed yet.
+    assert 'name="reason"' in confirm.content.decode()
+    assert list(ModelVersion.objects.filter(is_active=True)) == [active_version]
+    response = client.post(
+        confirm.redirect_chain[-1][0], {"reason": "better calibrated"}, follow=True
     )
     assert ACTIVATED.format(version=forest.version) in response.content.decode()
     assert list(ModelVersion.objects.filter(is_active=True)) == [forest]
@@ -103,7 +109,7 @@ def test_the_activate_permission_allows_activation_and_the_admin_shows_the_recor
         active_version,
         forest,
         user,
-        ADMIN_REASON,
+        "better calibrated",
     )
 
     history = client.get(HISTORY)
@@ -112,7 +118,7 @@ def test_the_activate_permission_allows_activation_and_the_admin_shows_the_recor
     assert str(active_version) in html
     assert str(forest) in html
     assert "keeper" in html
-    assert ADMIN_REASON in html
+    assert "better calibrated" in html
 
 
 def test_the_activation_record_cannot_be_edited_or_deleted(admin_client, active_version):

@@ -30,8 +30,14 @@ def test_the_activate_action_switches_the_active_version(
     admin_client, active_version, trained_forest
 ):
     forest = model_version_register(result=trained_forest)
-    response = admin_client.post(
+    confirm = admin_client.post(
         CHANGELIST, {"action": "activate", "_selected_action": [forest.pk]}, follow=True
+    )
+    assert confirm.redirect_chain[-1][0] == reverse(
+        "admin:survival_modelversion_activate", args=[forest.pk]
+    )
+    response = admin_client.post(
+        confirm.redirect_chain[-1][0], {"reason": "a forest this time"}, follow=True
     )
     assert ACTIVATED.format(version=forest.version) in response.content.decode()
     assert list(ModelVersion.objects.filter(is_active=True)) == [forest]

@@ -100,7 +100,9 @@ def test_a_replaced_artifact_is_never_unpickled_and_the_version_is_marked_broken
     assert reason in home
 
     refused = admin_client.post(
-        CHANGELIST, {"action": "activate", "_selected_action": [active_version.pk]}, follow=True
+        reverse("admin:survival_modelversion_activate", args=[active_version.pk]),
+        {"reason": "try it again"},
+        follow=True,
     )
     assert ACTIVATION_REFUSED.format(version=active_version.version, reason=reason) in (
         refused.content.decode()
@@ -185,7 +187,9 @@ def test_a_version_from_another_scikit_learn_is_refused_before_unpickling(
     assert "Retrain it, or install scikit-learn 0.24.2" in reason
 
     response = admin_client.post(
-        CHANGELIST, {"action": "activate", "_selected_action": [other.pk]}, follow=True
+        reverse("admin:survival_modelversion_activate", args=[other.pk]),
+        {"reason": "try the other one"},
+        follow=True,
     )
     assert ACTIVATION_REFUSED.format(version=other.version, reason=reason) in (
         response.content.decode()

@@ -5,56 +5,104 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('algorithm', models.CharField(choices=[('logreg', 'Logistic regression'), ('random_forest', 'Random forest'), ('hist_gradient_boosting', 'Histogram gradient boosting')], max_length=40)),
-                ('params', models.JSONField(default=dict)),
-                ('cv_metrics', models.JSONField(default=dict, verbose_name='cross-validation metrics')),
-                ('holdout_metrics', models.JSONField(default=dict, verbose_name='held-out metrics')),
-                ('candidates', models.JSONField(default=dict, verbose_name="candidates' CV metrics")),
-                ('seed', models.IntegerField()),
-                ('data_sha256', models.CharField(max_length=64, verbose_name='training data sha256')),
-                ('data_rows', models.PositiveIntegerField(verbose_name='training data rows')),
-                ('train_rows', models.PositiveIntegerField()),
-                ('holdout_rows', models.PositiveIntegerField()),
-                ('library_versions', models.JSONField(default=dict)),
-                ('schema_fingerprint', models.CharField(max_length=64)),
-                ('reference_passenger', models.JSONField(default=dict)),
-                ('artifact_name', models.CharField(max_length=255, unique=True)),
-                ('artifact_sha256', models.CharField(max_length=64)),
-                ('training_seconds', models.FloatField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('is_active', models.BooleanField(db_index=True, default=False)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(unique=True)),
+                (
+                    "algorithm",
+                    models.CharField(
+                        choices=[
+                            ("logreg", "Logistic regression"),
+                            ("random_forest", "Random forest"),
+                            ("hist_gradient_boosting", "Histogram gradient boosting"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("params", models.JSONField(default=dict)),
+                (
+                    "cv_metrics",
+                    models.JSONField(default=dict, verbose_name="cross-validation metrics"),
+                ),
+                (
+                    "holdout_metrics",
+                    models.JSONField(default=dict, verbose_name="held-out metrics"),
+                ),
+                (
+                    "candidates",
+                    models.JSONField(default=dict, verbose_name="candidates' CV metrics"),
+                ),
+                ("seed", models.IntegerField()),
+                (
+                    "data_sha256",
+                    models.CharField(max_length=64, verbose_name="training data sha256"),
+                ),
+                ("data_rows", models.PositiveIntegerField(verbose_name="training data rows")),
+                ("train_rows", models.PositiveIntegerField()),
+                ("holdout_rows", models.PositiveIntegerField()),
+                ("library_versions", models.JSONField(default=dict)),
+                ("schema_fingerprint", models.CharField(max_length=64)),
+                ("reference_passenger", models.JSONField(default=dict)),
+                ("artifact_name", models.CharField(max_length=255, unique=True)),
+                ("artifact_sha256", models.CharField(max_length=64)),
+                ("training_seconds", models.FloatField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("is_active", models.BooleanField(db_index=True, default=False)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-version'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='at_most_one_active_model_version')],
+                "ordering": ["-version"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_active", True)),
+                        fields=("is_active",),
+                        name="at_most_one_active_model_version",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Prediction',
+            name="Prediction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('inputs', models.JSONField()),
-                ('probability', models.FloatField()),
-                ('survived', models.BooleanField()),
-                ('channel', models.CharField(choices=[('web', 'Web page'), ('api', 'API')], default='web', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('model_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='predictions', to='survival.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("inputs", models.JSONField()),
+                ("probability", models.FloatField()),
+                ("survived", models.BooleanField()),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[("web", "Web page"), ("api", "API")], default="web", max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "model_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="predictions",
+                        to="survival.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -4,45 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('survival', '0001_initial'),
+        ("survival", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelversion',
-            name='data_summary',
+            model_name="modelversion",
+            name="data_summary",
             field=models.JSONField(default=dict),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='evaluation',
-            field=models.JSONField(default=dict, verbose_name='held-out details'),
+            model_name="modelversion",
+            name="evaluation",
+            field=models.JSONField(default=dict, verbose_name="held-out details"),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='git_commit',
+            model_name="modelversion",
+            name="git_commit",
             field=models.CharField(blank=True, max_length=80),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='holdout_index',
-            field=models.JSONField(default=list, verbose_name='held-out rows'),
+            model_name="modelversion",
+            name="holdout_index",
+            field=models.JSONField(default=list, verbose_name="held-out rows"),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='plots',
+            model_name="modelversion",
+            name="plots",
             field=models.JSONField(default=dict),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='search',
-            field=models.JSONField(default=dict, verbose_name='settings tried'),
+            model_name="modelversion",
+            name="search",
+            field=models.JSONField(default=dict, verbose_name="settings tried"),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='selection_metric',
+            model_name="modelversion",
+            name="selection_metric",
             field=models.CharField(blank=True, max_length=40),
         ),
     ]

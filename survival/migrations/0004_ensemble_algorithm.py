@@ -4,15 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('survival', '0003_broken_versions_and_activations'),
+        ("survival", "0003_broken_versions_and_activations"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='modelversion',
-            name='algorithm',
-            field=models.CharField(choices=[('logreg', 'Logistic regression'), ('random_forest', 'Random forest'), ('hist_gradient_boosting', 'Histogram gradient boosting'), ('ensemble', 'Soft-voting ensemble')], max_length=40),
+            model_name="modelversion",
+            name="algorithm",
+            field=models.CharField(
+                choices=[
+                    ("logreg", "Logistic regression"),
+                    ("random_forest", "Random forest"),
+                    ("hist_gradient_boosting", "Histogram gradient boosting"),
+                    ("ensemble", "Soft-voting ensemble"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

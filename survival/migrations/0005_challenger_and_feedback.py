@@ -5,52 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('survival', '0004_ensemble_algorithm'),
+        ("survival", "0004_ensemble_algorithm"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelversion',
-            name='challenger_since',
+            model_name="modelversion",
+            name="challenger_since",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='is_challenger',
+            model_name="modelversion",
+            name="is_challenger",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='prediction',
-            name='challenger',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='challenged_predictions', to='survival.modelversion'),
+            model_name="prediction",
+            name="challenger",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="challenged_predictions",
+                to="survival.modelversion",
+            ),
         ),
         migrations.AddField(
-            model_name='prediction',
-            name='challenger_probability',
+            model_name="prediction",
+            name="challenger_probability",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='prediction',
-            name='outcome',
-            field=models.PositiveSmallIntegerField(blank=True, choices=[(0, 'Died'), (1, 'Survived')], null=True),
+            model_name="prediction",
+            name="outcome",
+            field=models.PositiveSmallIntegerField(
+                blank=True, choices=[(0, "Died"), (1, "Survived")], null=True
+            ),
         ),
         migrations.AddField(
-            model_name='prediction',
-            name='outcome_at',
+            model_name="prediction",
+            name="outcome_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_challenger', True)), fields=('is_challenger',), name='at_most_one_challenger_model_version'),
+            model_name="modelversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_challenger", True)),
+                fields=("is_challenger",),
+                name="at_most_one_challenger_model_version",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.CheckConstraint(condition=models.Q(('is_active', True), ('is_challenger', True), _negated=True), name='the_active_model_version_is_not_the_challenger'),
+            model_name="modelversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_active", True), ("is_challenger", True), _negated=True),
+                name="the_active_model_version_is_not_the_challenger",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prediction',
-            constraint=models.CheckConstraint(condition=models.Q(('outcome__isnull', True), ('outcome__in', [0, 1]), _connector='OR'), name='prediction_outcome_is_0_or_1'),
+            model_name="prediction",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("outcome__isnull", True), ("outcome__in", [0, 1]), _connector="OR"
+                ),
+                name="prediction_outcome_is_0_or_1",
+            ),
         ),
     ]

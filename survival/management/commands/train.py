@@ -15,7 +15,13 @@ from ml_pipeline.constants import (
 )
 from survival import selectors
 from survival.inference import ModelUnavailableError
-from survival.services import model_version_register
+from survival.services import (
+    PromotionRefusedError,
+    model_version_activate,
+    model_version_register,
+)
+
+ACTIVATED_BY_TRAIN = "Trained and activated by `manage.py train --activate`."
 
 
 class Command(BaseCommand):
@@ -54,6 +60,12 @@ class Command(BaseCommand):
             help="do nothing when a version is already active (used by `make run`)",
         )
         parser.add_argument(
+            "--override-gate",
+            metavar="REASON",
+            help="with --activate: activate even when the promotion gate refuses the version "
+            "(recorded with REASON); never past a feature schema mismatch",
+        )
+        parser.add_argument(
             "--quiet", action="store_true", help="no progress display; print only the result"
         )
 
@@ -80,10 +92,23 @@ class Command(BaseCommand):
             metric=options["metric"],
             progress=progress,
         )
-        try:
-            version = model_version_register(result=result, activate=options["activate"])
-        except ModelUnavailableError as exc:
-            raise CommandError(f"The new version could not be activated: {exc}") from exc
+        version = model_version_register(result=result)
+        if options["activate"]:
+            override_reason = options["override_gate"]
+            try:
+                version = model_version_activate(
+                    version=version,
+                    reason=ACTIVATED_BY_TRAIN if override_reason is None else override_reason,
+                    override_gate=override_reason is not None,
+                )
+            except ModelUnavailableError as exc:
+                raise CommandError(f"The new version could not be activated: {exc}") from exc
+            except PromotionRefusedError as exc:
+                # The version stays registered: an admin may still judge it, or override.
+                raise CommandError(
+                    f"Registered version {version.version}, but it was not activated: {exc} "
+                    "To activate it anyway, pass --override-gate REASON."
+                ) from exc
 
         if not options["quiet"]:
             self.stdout.write(
