@@ -82,8 +82,8 @@ def main() -> int:
         without = median_microseconds(predict, options.calls)
         services.model_version_make_challenger(version=challenger)
         step = median_microseconds(
-            lambda champion=champion: services._challenger_probabilities(
-                champion=champion, inputs=passenger
+            lambda champion=champion, challenger=challenger: services._challenger_probabilities(
+                champion=champion, challenger=challenger, inputs=passenger
             ),
             options.calls,
         )

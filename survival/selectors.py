@@ -40,6 +40,42 @@ _SCORING_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class ServingVersions:
+    """The versions a prediction involves.
+
+    Attributes:
+        answering: the version that answers (the active one, or the one asked for).
+        challenger: the version shadowing the active one, or None.
+    """
+
+    answering: ModelVersion
+    challenger: ModelVersion | None
+
+
+def model_versions_serving(*, number: int | None = None) -> ServingVersions:
+    """The answering version (as `model_version_resolve`) and the challenger, read in one
+    small query: this runs on every prediction, so that an activation or a new challenger
+    reaches every worker on its next request, and reads only what scoring needs.
+
+    Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`.
+    """
+    wanted = Q(is_challenger=True) | (
+        Q(version=number) if number is not None else Q(is_active=True)
+    )
+    rows = list(ModelVersion.objects.filter(wanted).only(*_SCORING_FIELDS, "reference_passenger"))
+    challenger = next((row for row in rows if row.is_challenger), None)
+    if number is not None:
+        answering = next((row for row in rows if row.version == number), None)
+        if answering is None:
+            raise ModelVersionNotFoundError(VERSION_NOT_FOUND.format(number=number))
+    else:
+        answering = next((row for row in rows if row.is_active), None)
+        if answering is None:
+            raise ModelUnavailableError(MODEL_UNAVAILABLE)
+    return ServingVersions(answering=answering, challenger=challenger)
+
+
 def model_version_get_challenger() -> ModelVersion | None:
     """The version shadowing the active one, or None. One small query, asked on every
     prediction so that a change in the admin reaches every worker at once. Only the fields

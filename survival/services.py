@@ -486,7 +486,8 @@ def passengers_predict(
     Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`
     (or when the artifact does not verify); nothing is logged then.
     """
-    version = selectors.model_version_resolve(number=version_number)
+    serving = selectors.model_versions_serving(number=version_number)
+    version = serving.answering
     pipeline = load_pipeline(version)
     inputs = [{name: passenger[name] for name in FEATURE_NAMES} for passenger in passengers]
     if not inputs:
@@ -496,7 +497,9 @@ def passengers_predict(
     else:
         probabilities = survival_probabilities(pipeline, inputs)
         explained = [(float(probability), []) for probability in probabilities]
-    challenger = _challenger_probabilities(champion=version, inputs=inputs)
+    challenger = _challenger_probabilities(
+        champion=version, challenger=serving.challenger, inputs=inputs
+    )
     logged = Prediction.objects.bulk_create(
         Prediction(
             model_version=version,
@@ -539,13 +542,15 @@ class ChallengerScores:
 
 
 def _challenger_probabilities(
-    *, champion: ModelVersion, inputs: Sequence[Mapping[str, Any]]
+    *,
+    champion: ModelVersion,
+    challenger: ModelVersion | None,
+    inputs: Sequence[Mapping[str, Any]],
 ) -> ChallengerScores:
     """The challenger's probabilities for the passengers' own rows (no explanation rows), in
     one model call. A challenger that cannot load or score costs the visitor nothing: a
     warning is logged and its columns stay empty."""
     nothing = ChallengerScores(version=None, probabilities=[None] * len(inputs))
-    challenger = selectors.model_version_get_challenger()
     if challenger is None or challenger.pk == champion.pk:
         return nothing
     try:
