@@ -32,6 +32,7 @@ def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titan
     for row in (
         "| ours: htmx predict (with explanation) |",
         "| ours: JSON predict |",
+        "| ours: htmx predict, a challenger shadowing |",
         "| classic Django |",
         "| Flask |",
         "| floor (bare WSGI) |",

@@ -42,6 +42,23 @@ def test_quiet_prints_only_the_result(small_titanic_csv):
     assert not ModelVersion.objects.get().is_active
 
 
+def test_challenger_makes_the_new_version_shadow_the_active_one(active_version, small_titanic_csv):
+    output = run_train(
+        "--data", str(small_titanic_csv), "--algorithm", "logreg", "--challenger", "--quiet"
+    )
+    new = ModelVersion.objects.get(version=2)
+    assert new.is_challenger
+    assert not new.is_active
+    assert ModelVersion.objects.get(pk=active_version.pk).is_active
+    assert "Registered version 2 (Logistic regression) and made it the challenger" in output
+
+
+def test_challenger_and_activate_together_are_refused(small_titanic_csv):
+    with pytest.raises(CommandError, match="Choose --activate or --challenger"):
+        run_train("--data", str(small_titanic_csv), "--activate", "--challenger")
+    assert not ModelVersion.objects.exists()
+
+
 def test_the_selection_metric_is_recorded_and_reported(small_titanic_csv):
     output = run_train(
         "--data", str(small_titanic_csv), "--algorithm", "logreg", "--metric", "brier", "--quiet"

@@ -16,8 +16,10 @@ from ml_pipeline.constants import (
 from survival import selectors
 from survival.inference import ModelUnavailableError
 from survival.services import (
+    ChallengerRefusedError,
     PromotionRefusedError,
     model_version_activate,
+    model_version_make_challenger,
     model_version_register,
 )
 
@@ -55,6 +57,12 @@ class Command(BaseCommand):
             "--activate", action="store_true", help="make the new version the active one"
         )
         parser.add_argument(
+            "--challenger",
+            action="store_true",
+            help="make the new version the challenger: it scores every prediction beside the "
+            "active version, logged but never shown",
+        )
+        parser.add_argument(
             "--skip-if-active",
             action="store_true",
             help="do nothing when a version is already active (used by `make run`)",
@@ -70,6 +78,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["activate"] and options["challenger"]:
+            raise CommandError("Choose --activate or --challenger: the active version answers.")
         if options["skip_if_active"]:
             active = selectors.model_version_get_active()
             if active is not None:
@@ -109,6 +119,13 @@ class Command(BaseCommand):
                     f"Registered version {version.version}, but it was not activated: {exc} "
                     "To activate it anyway, pass --override-gate REASON."
                 ) from exc
+        if options["challenger"]:
+            try:
+                version = model_version_make_challenger(version=version)
+            except (ModelUnavailableError, ChallengerRefusedError) as exc:
+                raise CommandError(
+                    f"Registered version {version.version}, but it is not the challenger: {exc}"
+                ) from exc
 
         if not options["quiet"]:
             self.stdout.write(
@@ -124,6 +141,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Registered version {version.version} ({version.get_algorithm_display()})"
                 + (" and activated it" if version.is_active else "")
+                + (" and made it the challenger" if version.is_challenger else "")
                 + f" in {result.duration_seconds:.1f} s."
             )
         )
