@@ -11,6 +11,7 @@ A broken version is checked again now and then, so it mends itself once its file
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import logging
@@ -53,6 +54,37 @@ _loaded: dict[tuple[int, str], Any] = {}
 # (version pk, sha256) → (monotonic time of the refusal, the reason).
 _refused: dict[tuple[int, str], tuple[float, str]] = {}
 _lock = threading.Lock()
+
+
+# (version pk, sha256) → the version row as first read by this process (scoring fields only).
+_versions: dict[tuple[int, str], ModelVersion] = {}
+# What scoring with a version needs and never changes after registration.
+SCORING_FIELDS = (
+    "version",
+    "algorithm",
+    "artifact_name",
+    "artifact_sha256",
+    "library_versions",
+    "reference_passenger",
+    "schema_fingerprint",
+)
+
+
+def registered_version(
+    *, pk: int, sha256: str, is_active: bool, is_challenger: bool, broken_reason: str
+) -> ModelVersion:
+    """A version row for scoring, read from the database once per process: what changes
+    after registration (active, challenger, broken) is given by the caller, fresh from this
+    request's query, on a copy of its own."""
+    key = (pk, sha256)
+    version = _versions.get(key)
+    if version is None:
+        version = ModelVersion.objects.only(*SCORING_FIELDS).get(pk=pk)
+        _versions[key] = version
+    version = copy.copy(version)
+    version.is_active, version.is_challenger = is_active, is_challenger
+    version.broken_reason = broken_reason
+    return version
 
 
 class ModelUnavailableError(Exception):
@@ -178,3 +210,4 @@ def clear_loaded_models() -> None:
     with _lock:
         _loaded.clear()
         _refused.clear()
+        _versions.clear()
