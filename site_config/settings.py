@@ -192,6 +192,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("DJANGO_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Lockouts are still logged; the banner it prints at every start of manage.py is not.
+AXES_VERBOSE = False
 
 # Request sizes. Form and JSON bodies are read into memory: the largest any view accepts is
 # the API's (API_MAX_BODY_BYTES, below), so that is the limit for every body; larger ones are

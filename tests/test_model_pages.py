@@ -11,7 +11,8 @@ from django.urls import reverse
 from ml_pipeline.data import load_dataset
 from ml_pipeline.training import evaluate
 from survival.inference import artifact_storage, load_pipeline
-from survival.services import model_version_register
+from survival.models import ModelVersion
+from survival.services import model_version_make_challenger, model_version_register
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +70,25 @@ def test_the_card_shows_the_stored_numbers(client, auto_version):
     assert auto_version.git_commit in page
     assert "Intended use and limits" in page
     assert "1st class (upper): " in page  # the data summary speaks the schema's words
+
+
+def test_the_pages_say_when_a_version_is_broken_or_the_challenger(
+    client, trained_logreg, auto_version
+):
+    # auto_version is the active one; an older version shadows it, and the active one's
+    # file has gone missing.
+    older = model_version_make_challenger(version=model_version_register(result=trained_logreg))
+    reason = f"The model file for version {auto_version.version} cannot be read."
+    ModelVersion.objects.filter(pk=auto_version.pk).update(broken_reason=reason)
+
+    listing = client.get(reverse("survival:model_list")).content.decode()
+    assert '<span class="badge text-bg-danger">broken</span>' in listing
+    assert '<span class="badge text-bg-info">challenger</span>' in listing
+    card_url = reverse("survival:model_card", args=[auto_version.version])
+    assert f"Broken:</strong> {reason}" in client.get(card_url).content.decode()
+    card = client.get(reverse("survival:model_card", args=[older.version])).content.decode()
+    assert "its answers are logged, never shown" in card
+    assert "Broken:" not in card
 
 
 def test_the_card_shows_each_plot_from_the_storage(client, auto_version):
