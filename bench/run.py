@@ -135,6 +135,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def start_server(command: list[str], *, cwd: Path, env: dict, log: Path) -> subprocess.Popen:
+    """Starts a server in its own session (so `stop` ends all its processes), output to log."""
+    with log.open("w") as log_file:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -301,15 +314,7 @@ def bench_our_app(options, state: Path) -> list[LoadResult]:
         f"TRAIN_ARGS={train_args}",
     ]
     base = f"http://127.0.0.1:{port}"
-    with log.open("w") as log_file:
-        server = subprocess.Popen(
-            command,
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = start_server(command, cwd=PROJECT_DIR, env=env, log=log)
     try:
         wait_until_up(f"{base}/healthz", server, log)
         # The page hands out the CSRF cookie; the htmx request sends it back as the header.
@@ -344,10 +349,11 @@ def bench_our_app(options, state: Path) -> list[LoadResult]:
         if "probability" not in json.loads(api_answer):
             raise RuntimeError("the API's answer has no probability")
         workers = gunicorn_workers(server.pid)
+        htmx_script = lua_script(state / "htmx.lua", body=form, headers=htmx_headers)
         htmx = load(
             "ours: htmx predict (with explanation)",
             f"{base}/predict/",
-            lua_script(state / "htmx.lua", body=form, headers=htmx_headers),
+            htmx_script,
             options,
             first,
             workers,
@@ -378,7 +384,7 @@ def bench_our_app(options, state: Path) -> list[LoadResult]:
         shadowed = load(
             "ours: htmx predict, a challenger shadowing",
             f"{base}/predict/",
-            lua_script(state / "htmx.lua", body=form, headers=htmx_headers),
+            htmx_script,
             options,
             first,
             workers,
@@ -408,16 +414,8 @@ def bench_reference(options, state: Path, name: str, app: str, body_kind: str) -
         body = json.dumps(PASSENGER)
         headers = {"Content-Type": "application/json"}
     url = f"http://127.0.0.1:{port}{path}"
-    with log.open("w") as log_file:
-        # From bench/, so that gunicorn finds the apps and not the project's gunicorn.conf.py.
-        server = subprocess.Popen(
-            command,
-            cwd=BENCH_DIR,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    # From bench/, so that gunicorn finds the apps and not the project's gunicorn.conf.py.
+    server = start_server(command, cwd=BENCH_DIR, env=env, log=log)
     try:
         first_probe = urllib.request.Request(
             url, data=body.encode(), headers=headers, method="POST"

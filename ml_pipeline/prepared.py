@@ -269,11 +269,12 @@ class _Lookup:
             return
         typical = default_passenger()
         rows = [{**typical, **dict(zip(selected, c, strict=True))} for c in combinations]
-        keys = self._keys(schema_columns(rows))
+        columns = schema_columns(rows)
+        keys = self._keys(columns)
         # Each output row depends on its input row only, so computing them all in one call
         # gives the numbers a call with that single row would.
         with sklearn.config_context(assume_finite=True):
-            computed = self._compute(schema_columns(rows))
+            computed = self._compute(columns)
         self.table = dict(zip(keys, computed, strict=True))
 
     def __call__(self, columns: Columns) -> np.ndarray:
@@ -313,18 +314,17 @@ def _prepare_scaler(scaler: StandardScaler) -> Step:
 def _prepare_model(model: Any) -> Callable[[Values], np.ndarray]:
     order = list(getattr(model, "feature_names_in_", []))
     if isinstance(model, CalibratedClassifierCV):
+        # sklearn's own calibration code, around members whose models take plain arrays.
         prepared = copy.copy(model)
-        prepared.calibrated_classifiers_ = [
-            _with_estimator(classifier) for classifier in model.calibrated_classifiers_
-        ]
-        # The copy's members take plain arrays; the column order is kept by `order`.
+        prepared.calibrated_classifiers_ = []
+        for classifier in model.calibrated_classifiers_:
+            member = copy.copy(classifier)
+            member.estimator = _array_estimator(classifier.estimator)
+            prepared.calibrated_classifiers_.append(member)
+        # The column order is kept by `order`.
         prepared.__dict__.pop("feature_names_in_", None)
-    elif isinstance(model, RandomForestClassifier):
-        prepared = _QuickForest(model)
-    elif isinstance(model, LogisticRegression | HistGradientBoostingClassifier):
-        prepared = _without_feature_names(model)
     else:
-        raise NotPreparable
+        prepared = _array_estimator(model)
     if list(model.classes_) != [0, 1]:
         raise NotPreparable
 
@@ -335,17 +335,13 @@ def _prepare_model(model: Any) -> Callable[[Values], np.ndarray]:
     return predict
 
 
-def _with_estimator(classifier: Any) -> Any:
-    """A calibrated member whose model answers a plain array (a forest through its trees)."""
-    prepared = copy.copy(classifier)
-    estimator = classifier.estimator
-    if isinstance(estimator, RandomForestClassifier):
-        prepared.estimator = _QuickForest(estimator)
-    elif isinstance(estimator, LogisticRegression | HistGradientBoostingClassifier):
-        prepared.estimator = _without_feature_names(estimator)
-    else:
-        raise NotPreparable
-    return prepared
+def _array_estimator(model: Any) -> Any:
+    """A fitted model that answers a plain array by position (a forest through its trees)."""
+    if isinstance(model, RandomForestClassifier):
+        return _QuickForest(model)
+    if isinstance(model, LogisticRegression | HistGradientBoostingClassifier):
+        return _without_feature_names(model)
+    raise NotPreparable
 
 
 class _QuickForest(RandomForestClassifier):

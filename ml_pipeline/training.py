@@ -330,27 +330,19 @@ def library_versions() -> dict[str, str]:
 def git_commit() -> str:
     """The commit of the code that trains, with "-dirty" when files differ from it; "" when
     the code is not in a git checkout (e.g. an installed package) or git is missing."""
-    root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
+        commit = _git("rev-parse", "HEAD")
+        status = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{commit}-dirty" if status else commit
+
+
+def _git(*arguments: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        ["git", *arguments], cwd=root, capture_output=True, text=True, timeout=5, check=True
+    ).stdout.strip()
 
 
 def score(truth: pd.Series | np.ndarray, probabilities: np.ndarray) -> dict[str, float]:

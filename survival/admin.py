@@ -432,8 +432,22 @@ def _comparison(version: ModelVersion, active: ModelVersion | None) -> list[dict
     return rows
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """A record of what happened: listed and readable, never added, changed or deleted
+    through the admin."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(ModelActivation)
-class ModelActivationAdmin(admin.ModelAdmin):
+class ModelActivationAdmin(RecordAdmin):
     """Every change of the active version, newest first; a record nobody can edit."""
 
     list_display = [
@@ -450,22 +464,9 @@ class ModelActivationAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     readonly_fields = [field.name for field in ModelActivation._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(
-        self, request: HttpRequest, obj: ModelActivation | None = None
-    ) -> bool:
-        return False
-
-    def has_delete_permission(
-        self, request: HttpRequest, obj: ModelActivation | None = None
-    ) -> bool:
-        return False
-
 
 @admin.register(GateRefusal)
-class GateRefusalAdmin(admin.ModelAdmin):
+class GateRefusalAdmin(RecordAdmin):
     """Every activation the promotion gate refused, with the failing numbers; read-only."""
 
     list_display = ["at", "candidate", "active", "by", "override_requested", "failure_list"]
@@ -478,18 +479,9 @@ class GateRefusalAdmin(admin.ModelAdmin):
     def failure_list(self, refusal: GateRefusal) -> str:
         return "; ".join(failure.get("message", "") for failure in refusal.failures)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: GateRefusal | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: GateRefusal | None = None) -> bool:
-        return False
-
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(RecordAdmin):
     list_display = [
         "created_at",
         "model_version",
@@ -504,12 +496,3 @@ class PredictionAdmin(admin.ModelAdmin):
     list_select_related = ["model_version", "challenger"]
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in Prediction._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Prediction | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Prediction | None = None) -> bool:
-        return False

@@ -58,7 +58,8 @@ _lock = threading.Lock()
 
 # (version pk, sha256) → the version row as first read by this process (scoring fields only).
 _versions: dict[tuple[int, str], ModelVersion] = {}
-# What scoring with a version needs and never changes after registration.
+# What scoring with a version needs and never changes after registration. A version row
+# also holds large JSON (settings tried, held-out rows, curves) that scoring never reads.
 SCORING_FIELDS = (
     "version",
     "algorithm",

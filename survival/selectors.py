@@ -27,20 +27,6 @@ def model_version_get_active() -> ModelVersion | None:
     return ModelVersion.objects.filter(is_active=True).first()
 
 
-# What scoring with a version needs. A version row also holds large JSON (settings tried,
-# held-out rows, curves) whose decoding would triple the time of this per-request query.
-_SCORING_FIELDS = (
-    "version",
-    "algorithm",
-    "artifact_name",
-    "artifact_sha256",
-    "library_versions",
-    "broken_reason",
-    "is_active",
-    "is_challenger",
-)
-
-
 @dataclass(frozen=True)
 class ServingVersions:
     """The versions a prediction involves.
@@ -101,10 +87,9 @@ _SERVING_SQL = (
 
 
 def model_version_get_challenger() -> ModelVersion | None:
-    """The version shadowing the active one, or None. One small query, asked on every
-    prediction so that a change in the admin reaches every worker at once. Only the fields
-    scoring needs are read; any other is fetched when first used."""
-    return ModelVersion.objects.filter(is_challenger=True).only(*_SCORING_FIELDS).first()
+    """The version shadowing the active one, or None. (Predictions read it together with
+    the answering version: `model_versions_serving`.)"""
+    return ModelVersion.objects.filter(is_challenger=True).first()
 
 
 def model_version_list() -> QuerySet[ModelVersion]:

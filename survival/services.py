@@ -544,6 +544,12 @@ _LOGGED_FIELDS = tuple(
         "challenger_probability",
     )
 )
+_INSERT_PREDICTIONS = (
+    f"INSERT INTO {Prediction._meta.db_table} "
+    f"({', '.join(field.column for field in _LOGGED_FIELDS)}) VALUES {{rows}} "
+    f"RETURNING {Prediction._meta.pk.column}"
+)
+_PREDICTION_ROW = "(" + ", ".join(["%s"] * len(_LOGGED_FIELDS)) + ")"
 
 
 def _insert_predictions(predictions: list[Prediction]) -> None:
@@ -554,13 +560,7 @@ def _insert_predictions(predictions: list[Prediction]) -> None:
     model's answer on the hot path. Each value is still prepared by its own model field for
     the database in use (JSON, datetimes, booleans), as the ORM would.
     """
-    table = Prediction._meta.db_table
-    columns = ", ".join(field.column for field in _LOGGED_FIELDS)
-    row = "(" + ", ".join(["%s"] * len(_LOGGED_FIELDS)) + ")"
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(predictions))} "
-        f"RETURNING {Prediction._meta.pk.column}"
-    )
+    sql = _INSERT_PREDICTIONS.format(rows=", ".join([_PREDICTION_ROW] * len(predictions)))
     params = [
         field.get_db_prep_save(getattr(prediction, field.attname), connection)
         for prediction in predictions
