@@ -104,9 +104,9 @@ SEARCH_SPACE: dict[str, list[dict[str, Any]]] = {
         {"min_samples_leaf": 3, "max_features": 0.5},
     ],
     "hist_gradient_boosting": [
-        {"learning_rate": 0.03, "max_depth": 3, "l2_regularization": 1.0},
-        {"learning_rate": 0.05, "max_depth": 3, "l2_regularization": 0.0},
-        {"learning_rate": 0.03, "max_depth": 2, "l2_regularization": 1.0},
+        {"learning_rate": 0.09, "max_depth": 3, "l2_regularization": 1.0},
+        {"learning_rate": 0.15, "max_depth": 3, "l2_regularization": 0.0},
+        {"learning_rate": 0.09, "max_depth": 2, "l2_regularization": 1.0},
     ],
     # The ensemble averages the three candidates above, each as its factory builds it
     # (logistic regression with C=0.1, the others at their first setting), with equal
@@ -193,15 +193,18 @@ def _random_forest(seed: int) -> Pipeline:
 
 
 def _hist_gradient_boosting(seed: int) -> Pipeline:
-    # Boosting handles missing values natively, so the terms go in as they are.
+    # Boosting handles missing values natively, so the terms go in as they are. 100 rounds
+    # at a learning rate of 0.09 score as 300 at 0.03 did (cross-validated ROC AUC 0.859 both,
+    # the ensemble's within 0.0003) and answer a passenger three times sooner: sklearn calls
+    # one tree predictor after another, a few microseconds each.
     return Pipeline(
         [
             ("terms", FunctionTransformer(passenger_terms)),
             (
                 "model",
                 HistGradientBoostingClassifier(
-                    max_iter=300,
-                    learning_rate=0.03,
+                    max_iter=100,
+                    learning_rate=0.09,
                     max_depth=3,
                     min_samples_leaf=20,
                     l2_regularization=1.0,

@@ -29,13 +29,16 @@ def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titan
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
 
     report = output.read_text(encoding="utf-8")
+    # One round per model family, each app serving a model of that family.
+    for family in ("logreg", "random_forest"):
+        for app in ("ours: htmx predict (with explanation)", "ours: JSON predict"):
+            assert f"| {app} | {family} |" in report
+        for reference in ("classic Django", "Flask"):
+            assert f"| {reference} | {family} |" in report
+        assert f"| `{family}`: htmx predict ≥ 1.0× classic Django |" in report
     for row in (
-        "| ours: htmx predict (with explanation) |",
-        "| ours: JSON predict |",
-        "| ours: htmx predict, a challenger shadowing |",
-        "| classic Django |",
-        "| Flask |",
-        "| floor (bare WSGI) |",
+        "| ours: htmx predict, a challenger shadowing | logreg |",
+        "| floor (bare WSGI) | — |",
         "| logreg |",
         "| random_forest |",
         "| hist_gradient_boosting |",
