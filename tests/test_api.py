@@ -12,7 +12,13 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 
 from ml_pipeline.schema import FEATURE_NAMES, FEATURES, default_passenger
-from survival.api import BODY_TOO_LARGE, INVALID_REQUEST, NOT_JSON, TOO_MANY_REQUESTS
+from survival.api import (
+    BODY_TOO_LARGE,
+    INVALID_REQUEST,
+    NOT_JSON,
+    TOO_MANY_REQUESTS,
+    PredictThrottle,
+)
 from survival.api_schemas import MAX_PASSENGERS, Passenger
 from survival.inference import MODEL_UNAVAILABLE, artifact_storage, clear_loaded_models
 from survival.models import Prediction
@@ -294,6 +300,32 @@ def test_the_limit_is_per_client(client, active_version, low_rate):
     # A forged X-Forwarded-For does not make a new client (no trusted proxies by default).
     forged = post(client, passenger(), REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert forged.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_a_client_may_send_again_when_its_window_closes(
+    client, active_version, low_rate, monkeypatch
+):
+    clock = [1_000_000.0]
+    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: clock[0]))
+    assert [post(client, passenger()).status_code for _ in range(3)] == [HTTPStatus.OK] * 3
+    clock[0] += 45
+    refused = post(client, passenger())
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    # The window opened with the first request: 15 of its 60 seconds are left.
+    assert refused["Retry-After"] == "15"
+    clock[0] += 15
+    assert [post(client, passenger()).status_code for _ in range(4)] == [HTTPStatus.OK] * 3 + [
+        HTTPStatus.TOO_MANY_REQUESTS
+    ]
+    assert Prediction.objects.count() == 6
+
+
+def test_a_high_rate_is_counted_exactly(client, active_version, settings):
+    settings.API_PREDICT_RATE = "50/hour"
+    cache.clear()
+    statuses = [post(client, passenger()).status_code for _ in range(51)]
+    cache.clear()
+    assert statuses == [HTTPStatus.OK] * 50 + [HTTPStatus.TOO_MANY_REQUESTS]
 
 
 def test_the_model_list_is_not_throttled(client, active_version, low_rate):
