@@ -172,17 +172,22 @@ def check_rows(table: pd.DataFrame) -> CheckedRows:
             breaches.append(RuleBreach(feature.name, "must not be empty", empty))
         if feature.kind == "category":
             allowed = [str(value) for value in feature.choice_values]
-            # Numeric categories may be written "1" or "1.0".
-            numeric = pd.to_numeric(column, errors="coerce")
-            as_text = column.where(numeric.isna(), numeric.map(_plain_number, na_action="ignore"))
+            text_choices = isinstance(feature.choices[0][0], str)
+            as_text = column
+            if not text_choices:
+                # Numeric categories may be written "1" or "1.0". A file holds few distinct
+                # numbers, so each is spelled once and looked up for every row.
+                numeric = pd.to_numeric(column, errors="coerce")
+                spelled = {number: _plain_number(number) for number in numeric.dropna().unique()}
+                as_text = column.where(numeric.isna(), numeric.map(spelled))
             bad = ~empty & ~as_text.isin(allowed)
             if bad.any():
                 breaches.append(
                     RuleBreach(feature.name, f"must be one of {', '.join(allowed)}", bad)
                 )
             kept = as_text.where(~empty & ~bad)
-            if not isinstance(feature.choices[0][0], str):
-                kept = pd.to_numeric(kept)
+            if not text_choices:
+                kept = kept.map(dict(zip(allowed, feature.choice_values, strict=True)))
             values[feature.name] = kept
             continue
         numbers = pd.to_numeric(column, errors="coerce")

@@ -130,6 +130,20 @@ def test_rows_are_checked_one_by_one_for_scoring():
     assert list(checked.features.columns) == list(FEATURE_NAMES)
 
 
+def test_a_class_may_be_spelled_as_a_decimal_or_with_spaces():
+    table = titanic_table().head(5).drop(columns=["survived"]).reset_index(drop=True)
+    table["pclass"] = ["1.0", " 2 ", "3", "2.5", "one"]
+    table.loc[0, "sex"] = " female "
+    checked = check_rows(table)
+    assert list(checked.valid) == [True, True, True, False, False]
+    assert list(checked.features["pclass"][:3]) == [1.0, 2.0, 3.0]
+    assert checked.features.loc[0, "sex"] == "female"
+    assert checked.rejected_lines() == {
+        5: ["column 'pclass' must be one of 1, 2, 3"],
+        6: ["column 'pclass' must be one of 1, 2, 3"],
+    }
+
+
 def test_a_kaggle_test_file_without_the_target_has_every_feature_column():
     kaggle = titanic_table().head(3).rename(columns={v: k for k, v in KAGGLE_COLUMNS.items()})
     kaggle = kaggle.drop(columns=["Survived"])
