@@ -100,6 +100,8 @@ class LoadResult:
     first_request_seconds: float
     # The model family served ("" for the floor, which serves none).
     model: str = ""
+    # For ours: the version that answered, as the API lists it.
+    served: str = ""
     worker_rss_mb: list[float] = field(default_factory=list)
 
 
@@ -388,6 +390,7 @@ def bench_our_app(
         )
         if "probability" not in json.loads(api_answer):
             raise RuntimeError("the API's answer has no probability")
+        served = served_version(base)
         workers = gunicorn_workers(server.pid)
         htmx_script = lua_script(state / "htmx.lua", body=form, headers=htmx_headers)
         htmx = load(
@@ -410,6 +413,7 @@ def bench_our_app(
         )
         # The page itself, cold, is the first request; the predict is the first model call.
         htmx.first_request_seconds = api.first_request_seconds = max(first_page, first)
+        htmx.served = api.served = served
         if not with_challenger:
             return [htmx, api]
         # Then a second version of the same kind shadows the active one, as `train
@@ -434,9 +438,22 @@ def bench_our_app(
             first,
             workers,
         )
+        shadowed.served = served
         return [htmx, api, shadowed]
     finally:
         stop(server)
+
+
+def served_version(base: str) -> str:
+    """The active version as the API lists it: number, algorithm, calibration if any."""
+    _, body = timed_request(urllib.request.Request(f"{base}/api/v1/models"))
+    active = next(version for version in json.loads(body) if version["is_active"])
+    calibration = active["params"].get("calibration")
+    described = f"version {active['version']}, {active['algorithm_label']}"
+    if calibration:
+        # What that costs per prediction: one model per calibration fold, averaged.
+        described += f", calibrated: {calibration}, so each answer averages that many fitted copies"
+    return described
 
 
 def bench_reference(
@@ -607,6 +624,7 @@ def render_report(options, algorithms, started, load_before, loads, model_calls,
         "`make serve`; the references serve one of the same kind fitted the tutorial's way "
         "(scaler + model on a numeric list; the forest has as many trees as ours). "
         f"Families: {', '.join(f'`{name}`' for name in algorithms)}.",
+        *(f"- Ours in the `{name}` round: {find(OURS_HTMX, name).served}." for name in algorithms),
         "",
         "## Requests",
         "",

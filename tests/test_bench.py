@@ -36,6 +36,7 @@ def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titan
         for reference in ("classic Django", "Flask"):
             assert f"| {reference} | {family} |" in report
         assert f"| `{family}`: htmx predict ≥ 1.0× classic Django |" in report
+        assert f"- Ours in the `{family}` round: version 1, " in report
     for row in (
         "| ours: htmx predict, a challenger shadowing | logreg |",
         "| floor (bare WSGI) | — |",
