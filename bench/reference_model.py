@@ -33,16 +33,16 @@ ALGORITHMS = ("logreg", "random_forest")
 
 
 def reference_estimator(algorithm: str) -> Any:
-    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
+
+    from ml_pipeline.training import build_pipeline
 
     if algorithm == "logreg":
         return LogisticRegression(max_iter=1000)
     if algorithm == "random_forest":
-        # As many trees, as deep, as the app's own forest (ml_pipeline.training).
-        return RandomForestClassifier(
-            n_estimators=200, min_samples_leaf=3, max_features="sqrt", random_state=42
-        )
+        # The app's own forest, unfitted: as many trees, as deep, the same seed.
+        return clone(build_pipeline("random_forest").named_steps["model"])
     raise ValueError(f"no reference model for {algorithm!r}; choose one of {ALGORITHMS}")
 
 

@@ -413,33 +413,35 @@ def bench_our_app(
         )
         # The page itself, cold, is the first request; the predict is the first model call.
         htmx.first_request_seconds = api.first_request_seconds = max(first_page, first)
-        htmx.served = api.served = served
-        if not with_challenger:
-            return [htmx, api]
-        # Then a second version of the same kind shadows the active one, as `train
-        # --challenger` sets it up: every prediction is scored by both, one answer is shown.
-        with log.open("a") as log_file:
-            challenger = ["--challenger", "--seed", "43"]
-            subprocess.run(
-                [sys.executable, "manage.py", "train", *train_args.split(), *challenger],
-                cwd=PROJECT_DIR,
-                env=env,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                check=True,
-                timeout=START_TIMEOUT_SECONDS,
+        results = [htmx, api]
+        if with_challenger:
+            # Then a second version of the same kind shadows the active one, as `train
+            # --challenger` sets it up: every prediction is scored by both, one answer is shown.
+            with log.open("a") as log_file:
+                challenger = ["--challenger", "--seed", "43"]
+                subprocess.run(
+                    [sys.executable, "manage.py", "train", *train_args.split(), *challenger],
+                    cwd=PROJECT_DIR,
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                    timeout=START_TIMEOUT_SECONDS,
+                )
+            results.append(
+                load(
+                    OURS_SHADOWED,
+                    algorithm,
+                    f"{base}/predict/",
+                    htmx_script,
+                    options,
+                    first,
+                    workers,
+                )
             )
-        shadowed = load(
-            OURS_SHADOWED,
-            algorithm,
-            f"{base}/predict/",
-            htmx_script,
-            options,
-            first,
-            workers,
-        )
-        shadowed.served = served
-        return [htmx, api, shadowed]
+        for result in results:
+            result.served = served
+        return results
     finally:
         stop(server)
 
