@@ -28,7 +28,7 @@ def django_db_modify_db_settings(
 @pytest.fixture(autouse=True)
 def artifact_storage_in_tmp(settings, tmp_path: Path) -> Path:
     """Every test writes model files to its own folder, never to the project's artifacts/."""
-    from survival.inference import clear_loaded_models
+    from survival.registry.artifacts import clear_loaded_models
 
     location = tmp_path / "artifacts"
     settings.STORAGES = {
@@ -80,7 +80,7 @@ def small_titanic_csv(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def active_version(db, trained_logreg: TrainingResult):
-    from survival.services import model_version_register
+    from survival.registry.services import model_version_register
 
     return model_version_register(result=trained_logreg, activate=True)
 
@@ -92,7 +92,7 @@ def version_with(db, trained_logreg: TrainingResult):
     promotion gate reads only those recorded numbers, and the file stays a real model."""
     from dataclasses import replace
 
-    from survival.services import model_version_register
+    from survival.registry.services import model_version_register
 
     def register(*, roc_auc: float, brier: float, schema_fingerprint: str | None = None):
         result = replace(

@@ -26,7 +26,7 @@ def on_starting(server):
 
 def post_worker_init(worker):
     # Each worker loads the active model and renders the page before its first request.
-    from survival.warmup import warm_up
+    from survival.ops.warmup import warm_up
 
     warm_up()
 

@@ -57,13 +57,14 @@ def main() -> int:
     from ml_pipeline.data import load_dataset
     from ml_pipeline.schema import default_passenger
     from ml_pipeline.training import train
-    from survival import services
     from survival.models import Prediction
+    from survival.predictions import services as predictions
+    from survival.registry import services as registry
 
     call_command("migrate", verbosity=0)
     dataset = load_dataset()
     versions = {
-        algorithm: services.model_version_register(result=train(dataset, algorithm=algorithm))
+        algorithm: registry.model_version_register(result=train(dataset, algorithm=algorithm))
         for algorithm in ("logreg", "random_forest")
     }
     passenger = [default_passenger()]
@@ -73,16 +74,16 @@ def main() -> int:
     pairs = (("logreg", "random_forest"), ("random_forest", "logreg"))
     for challenger_name, champion_name in pairs:
         champion, challenger = versions[champion_name], versions[challenger_name]
-        services.model_version_clear_challenger()
-        services.model_version_activate(version=champion)
+        registry.model_version_clear_challenger()
+        registry.model_version_activate(version=champion)
 
         def predict() -> object:
-            return services.predict_survival(passenger=passenger[0])
+            return predictions.predict_survival(passenger=passenger[0])
 
         without = median_microseconds(predict, options.calls)
-        services.model_version_make_challenger(version=challenger)
+        registry.model_version_make_challenger(version=challenger)
         step = median_microseconds(
-            lambda champion=champion, challenger=challenger: services._challenger_probabilities(
+            lambda champion=champion, challenger=challenger: predictions._challenger_probabilities(
                 champion=champion, challenger=challenger, inputs=passenger
             ),
             options.calls,

@@ -28,7 +28,7 @@ django.setup()
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import resolve
-from survival.metrics import RequestMetricsMiddleware
+from survival.ops.metrics import RequestMetricsMiddleware
 
 request = RequestFactory().post("/api/v1/predict")
 request.resolver_match = resolve("/api/v1/predict")

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import wait_for_htmx
-from survival.services import model_version_register
+from survival.registry.services import model_version_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

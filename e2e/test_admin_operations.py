@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from e2e.conftest import screenshot, serious_violations
 from survival.models import GateRefusal, ModelActivation, ModelVersion
-from survival.services import model_version_activate
+from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 from e2e.conftest import focused
 from e2e.test_content_security_policy import RECORD_VIOLATIONS, assert_nothing_refused
 from ml_pipeline.schema import default_passenger
-from survival.services import model_version_register, passengers_predict
+from survival.predictions.services import passengers_predict
+from survival.registry.services import model_version_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

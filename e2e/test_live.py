@@ -159,7 +159,7 @@ def test_the_result_card_shows_verdict_probability_version_and_why(
 def test_a_preset_fills_the_form_and_updates_the_result(
     page: Page, home_url, active_version, trained_logreg
 ):
-    from survival.presets import PRESETS
+    from survival.predictions.presets import PRESETS
 
     open_page(page, home_url)
     woman = PRESETS[0]

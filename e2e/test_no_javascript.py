@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.conftest import screenshot, serious_violations
-from survival.presets import PRESETS
+from survival.predictions.presets import PRESETS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -100,8 +100,8 @@ def explain_many(
 def survival_probabilities(pipeline: Any, passengers: Sequence[Mapping[str, Any]]) -> Any:
     """P(survived) for each passenger, in one model call.
 
-    A prepared pipeline (as survival.inference loads them) answers without building a pandas
-    frame, with the same numbers; a plain fitted pipeline gets the schema frame.
+    A prepared pipeline (as survival.registry.artifacts loads them) answers without building
+    a pandas frame, with the same numbers; a plain fitted pipeline gets the schema frame.
     """
     quick = getattr(pipeline, "survival_probabilities", None)
     if quick is not None:

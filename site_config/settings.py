@@ -76,7 +76,7 @@ MIDDLEWARE = [
     # touches the request.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Counts and times every request Django answers (static files excepted), by URL name.
-    "survival.metrics.RequestMetricsMiddleware",
+    "survival.ops.metrics.RequestMetricsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

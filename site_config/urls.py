@@ -1,11 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from survival import health
-from survival.api import api
+from survival.api.endpoints import api
+from survival.ops import health
 
 # A 500 caused by an unreachable database is answered as 503 with a clear message.
-handler500 = "survival.errors.server_error"
+handler500 = "survival.pages.server_error"
 
 admin.site.site_header = "Titanic Survival Predictor"
 admin.site.site_title = "Titanic Survival Predictor admin"

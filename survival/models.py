@@ -166,6 +166,15 @@ class ModelActivation(models.Model):
         after = f"v{self.to_version.version}" if self.to_version else "none"
         return f"{before} → {after} at {self.at:%Y-%m-%d %H:%M:%S}"
 
+    @property
+    def kind(self) -> str:
+        """The change in words: an activation, a rollback or a deactivation, and whether it
+        overrode the promotion gate."""
+        if self.to_version_id is None:
+            return "deactivation"
+        kind = "rollback" if self.rollback else "activation"
+        return f"{kind}, over the promotion gate" if self.gate_overridden else kind
+
 
 class GateRefusal(models.Model):
     """One activation the promotion gate refused (see `services.promotion_gate_check`);

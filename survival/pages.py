@@ -1,4 +1,5 @@
-"""What a visitor or client gets when the server cannot answer.
+"""What every page shares: the request type htmx views see, and how an error becomes part
+of a page (the one place where the page and its htmx partials map the error hierarchy).
 
 A database that cannot be reached is not a bug in the request: it gets 503 with a clear
 message (JSON under /api/, a page elsewhere), and the next request tries again, because
@@ -9,10 +10,14 @@ from __future__ import annotations
 
 import sys
 from http import HTTPStatus
+from typing import Any
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django_htmx.middleware import HtmxDetails
+
+from ml_pipeline.errors import PredictorError, UnavailableError
 
 DATABASE_UNAVAILABLE = (
     "The service is briefly unavailable: its database cannot be reached. "
@@ -21,6 +26,19 @@ DATABASE_UNAVAILABLE = (
 SERVER_ERROR = "Something went wrong on our side. Please try again later."
 # Seconds a client is asked to wait before trying again.
 RETRY_AFTER_SECONDS = 5
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def show_problem(context: dict[str, Any], error: PredictorError) -> int:
+    """Puts an error on the page being answered and returns the page's status: what the
+    service cannot do now is the "unavailable" notice (503), what the visitor sent wrong is
+    the "problem" message beside the form (4xx). Pages and their htmx partials read both."""
+    key = "unavailable" if isinstance(error, UnavailableError) else "problem"
+    context[key] = error.message
+    return error.status
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -9,9 +9,9 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from survival.admin import ACTIVATED
 from survival.models import ModelActivation, ModelVersion
-from survival.services import (
+from survival.registry.admin_confirm import ACTIVATED
+from survival.registry.services import (
     model_version_activate,
     model_version_deactivate,
     model_version_register,

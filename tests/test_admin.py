@@ -8,9 +8,11 @@ import pytest
 from django.urls import reverse
 
 from ml_pipeline.schema import default_passenger
-from survival.admin import ACTIVATED, SELECT_EXACTLY_ONE
 from survival.models import ModelVersion, Prediction
-from survival.services import model_version_register, predict_survival
+from survival.predictions.services import predict_survival
+from survival.registry.admin import SELECT_EXACTLY_ONE
+from survival.registry.admin_confirm import ACTIVATED
+from survival.registry.services import model_version_register
 
 pytestmark = pytest.mark.django_db
 

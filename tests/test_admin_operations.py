@@ -10,19 +10,18 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from survival.admin import (
+from survival.models import GateRefusal, ModelActivation, ModelVersion
+from survival.registry.admin import NO_HISTORY
+from survival.registry.admin_confirm import (
     ACTIVATED,
     ACTIVATED_OVER_GATE,
     ACTIVATION_REFUSED,
-    NO_HISTORY,
     ROLLED_BACK,
 )
-from survival.forms import REASON_REQUIRED
-from survival.models import GateRefusal, ModelActivation, ModelVersion
-from survival.services import (
+from survival.registry.forms import REASON_REQUIRED
+from survival.registry.gate import OVERRIDE_NEEDS_PERMISSION, PromotionRefusedError
+from survival.registry.services import (
     NOTHING_TO_ROLL_BACK,
-    OVERRIDE_NEEDS_PERMISSION,
-    PromotionRefusedError,
     model_version_activate,
     model_version_deactivate,
     model_version_rollback,

@@ -12,18 +12,13 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 
 from ml_pipeline.schema import FEATURE_NAMES, FEATURES, default_passenger
-from survival.api import (
-    BODY_TOO_LARGE,
-    INVALID_REQUEST,
-    NOT_JSON,
-    TOO_MANY_REQUESTS,
-    PredictThrottle,
-)
-from survival.api_schemas import MAX_PASSENGERS, Passenger
-from survival.inference import MODEL_UNAVAILABLE, artifact_storage, clear_loaded_models
+from survival.api.endpoints import BODY_TOO_LARGE, NOT_JSON, PredictThrottle
+from survival.api.errors import INVALID_REQUEST, TOO_MANY_REQUESTS
+from survival.api.schemas import MAX_PASSENGERS, Passenger
 from survival.models import Prediction
-from survival.selectors import VERSION_NOT_FOUND
-from survival.services import model_version_deactivate, model_version_register
+from survival.registry.artifacts import MODEL_UNAVAILABLE, artifact_storage, clear_loaded_models
+from survival.registry.selectors import VERSION_NOT_FOUND
+from survival.registry.services import model_version_deactivate, model_version_register
 
 pytestmark = pytest.mark.django_db
 
@@ -418,7 +413,7 @@ def test_readyz_is_503_when_the_artifact_fails_its_check(client, active_version)
 def test_readyz_is_503_when_the_database_is_unreachable(client, monkeypatch):
     from django.db import OperationalError, connection
 
-    from survival.health import DATABASE_UNREACHABLE
+    from survival.ops.health import DATABASE_UNREACHABLE
 
     def refuse():
         raise OperationalError("connection refused")

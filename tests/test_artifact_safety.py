@@ -15,9 +15,10 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from ml_pipeline.schema import default_passenger
-from survival import inference
-from survival.admin import ACTIVATION_REFUSED
-from survival.inference import (
+from survival.models import ModelActivation, ModelVersion, Prediction
+from survival.registry import artifacts as inference
+from survival.registry.admin_confirm import ACTIVATION_REFUSED
+from survival.registry.artifacts import (
     ARTIFACT_MISSING,
     ARTIFACT_TAMPERED,
     SKLEARN_MISMATCH,
@@ -26,8 +27,7 @@ from survival.inference import (
     clear_loaded_models,
     load_pipeline,
 )
-from survival.models import ModelActivation, ModelVersion, Prediction
-from survival.services import model_version_activate, model_version_register
+from survival.registry.services import model_version_activate, model_version_register
 
 pytestmark = pytest.mark.django_db
 

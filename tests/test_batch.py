@@ -12,10 +12,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ml_pipeline.data import BUNDLED_DATA
-from survival.batch import DOWNLOAD_GONE
-from survival.batch_scoring import FILE_TOO_LARGE, NO_FILE, NOT_CSV, TOO_MANY_ROWS
+from survival.batch.uploads import FILE_TOO_LARGE, NO_FILE, NOT_CSV, TOO_MANY_ROWS
+from survival.batch.views import DOWNLOAD_GONE
 from survival.models import Prediction
-from survival.services import model_version_deactivate
+from survival.registry.services import model_version_deactivate
 
 pytestmark = pytest.mark.django_db
 

@@ -15,24 +15,25 @@ from django.urls import reverse
 
 from ml_pipeline.explain import survival_probabilities
 from ml_pipeline.schema import default_passenger
-from survival.admin import (
+from survival.models import ModelVersion, Prediction
+from survival.predictions.selectors import challenger_comparison
+from survival.predictions.services import passengers_predict
+from survival.registry.admin import (
     CHALLENGER_CLEARED,
     CHALLENGER_NOT_SELECTED,
     CHALLENGER_REFUSED,
     CHALLENGER_SELECT_EXACTLY_ONE,
     CHALLENGER_SET,
 )
-from survival.inference import ModelUnavailableError, artifact_storage, clear_loaded_models
-from survival.models import ModelVersion, Prediction
-from survival.selectors import challenger_comparison, model_version_get_challenger
-from survival.services import (
+from survival.registry.artifacts import ModelUnavailableError, artifact_storage, clear_loaded_models
+from survival.registry.selectors import model_version_get_challenger
+from survival.registry.services import (
     CHALLENGER_IS_ACTIVE,
     ChallengerRefusedError,
     model_version_activate,
     model_version_clear_challenger,
     model_version_make_challenger,
     model_version_register,
-    passengers_predict,
 )
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +57,7 @@ def challenger(forest) -> ModelVersion:
 
 def challenger_says(version: ModelVersion, passengers: list[dict]) -> list[float]:
     """The challenger's own answer, straight from its fitted pipeline."""
-    from survival.inference import load_pipeline
+    from survival.registry.artifacts import load_pipeline
 
     return [float(p) for p in survival_probabilities(load_pipeline(version), passengers)]
 
@@ -264,7 +265,7 @@ def test_a_batch_is_scored_by_the_challenger_in_order(client, active_version, ch
 def test_a_broken_challenger_does_not_break_predictions(client, active_version, challenger, caplog):
     artifact_storage().delete(challenger.artifact_name)
     clear_loaded_models()
-    with caplog.at_level(logging.WARNING, logger="survival.services"):
+    with caplog.at_level(logging.WARNING, logger="survival.predictions.services"):
         page = client.post(reverse("survival:predict"), form(PASSENGER), **HTMX)
         api = client.post("/api/v1/predict", json.dumps(PASSENGER), content_type="application/json")
     assert page.status_code == HTTPStatus.OK

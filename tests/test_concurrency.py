@@ -16,7 +16,7 @@ from django.test import Client
 
 from ml_pipeline.schema import default_passenger
 from survival.models import ModelActivation, ModelVersion, Prediction
-from survival.services import model_version_activate, model_version_register
+from survival.registry.services import model_version_activate, model_version_register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

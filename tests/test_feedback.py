@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ml_pipeline.schema import default_passenger
-from survival.api import TOO_MANY_REQUESTS
+from survival.api.errors import TOO_MANY_REQUESTS
 from survival.models import ModelVersion, Prediction
-from survival.selectors import version_live_stats
-from survival.services import FEEDBACK_CONFLICT, PREDICTION_NOT_FOUND
+from survival.predictions.selectors import version_live_stats
+from survival.predictions.services import FEEDBACK_CONFLICT, PREDICTION_NOT_FOUND
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +173,7 @@ LOGGED = [
 
 @pytest.fixture
 def logged(active_version, trained_forest) -> ModelVersion:
-    from survival.services import model_version_register
+    from survival.registry.services import model_version_register
 
     now = timezone.now()
     for probability, outcome, days_ago in LOGGED:

@@ -10,8 +10,9 @@ from django.urls import reverse
 from prometheus_client.parser import text_string_to_metric_families
 
 from ml_pipeline.schema import default_passenger
-from survival.inference import ModelUnavailableError, clear_loaded_models, load_pipeline
-from survival.services import PromotionRefusedError, model_version_activate
+from survival.registry.artifacts import ModelUnavailableError, clear_loaded_models, load_pipeline
+from survival.registry.gate import PromotionRefusedError
+from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db
 

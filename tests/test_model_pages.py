@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from ml_pipeline.data import load_dataset
 from ml_pipeline.training import evaluate
-from survival.inference import artifact_storage, load_pipeline
 from survival.models import ModelVersion
-from survival.services import model_version_make_challenger, model_version_register
+from survival.registry.artifacts import artifact_storage, load_pipeline
+from survival.registry.services import model_version_make_challenger, model_version_register
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from ml_pipeline.schema import to_frame
-from survival.inference import MODEL_UNAVAILABLE
 from survival.management.commands.predict import NO_SUCH_FILE, ROWS_REJECTED
-from survival.selectors import VERSION_NOT_FOUND
-from survival.services import model_version_register
+from survival.registry.artifacts import MODEL_UNAVAILABLE
+from survival.registry.selectors import VERSION_NOT_FOUND
+from survival.registry.services import model_version_register
 
 pytestmark = pytest.mark.django_db
 

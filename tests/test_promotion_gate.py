@@ -15,15 +15,14 @@ from django.core.management import CommandError, call_command
 
 from ml_pipeline.schema import schema_fingerprint
 from survival.models import GateRefusal, ModelActivation, ModelVersion
-from survival.services import (
+from survival.registry.gate import (
     OVERRIDE_NEEDS_PERMISSION,
     OVERRIDE_NEEDS_REASON,
     OVERRIDE_NOT_POSSIBLE,
     PromotionRefusedError,
-    model_version_activate,
-    model_version_register,
     promotion_gate_check,
 )
+from survival.registry.services import model_version_activate, model_version_register
 
 pytestmark = pytest.mark.django_db
 

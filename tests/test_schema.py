@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ml_pipeline.schema import FEATURE_NAMES, FEATURES, default_passenger, to_frame
-from survival.forms import PassengerForm
+from survival.predictions.forms import PassengerForm
 
 
 def test_form_fields_are_the_schema_features_in_order():

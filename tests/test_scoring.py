@@ -7,9 +7,10 @@ import pytest
 
 from ml_pipeline.data import BUNDLED_DATA, KAGGLE_COLUMNS, DataValidationError
 from ml_pipeline.schema import to_frame
-from survival.inference import ModelUnavailableError
-from survival.selectors import ModelVersionNotFoundError
-from survival.services import model_version_deactivate, passengers_score_csv
+from survival.batch.services import passengers_score_csv
+from survival.registry.artifacts import ModelUnavailableError
+from survival.registry.selectors import ModelVersionNotFoundError
+from survival.registry.services import model_version_deactivate
 
 pytestmark = pytest.mark.django_db
 

@@ -8,13 +8,13 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from ml_pipeline.schema import default_passenger
-from survival.inference import ModelUnavailableError, artifact_storage, clear_loaded_models
 from survival.models import ModelVersion, Prediction
-from survival.services import (
+from survival.predictions.services import predict_survival
+from survival.registry.artifacts import ModelUnavailableError, artifact_storage, clear_loaded_models
+from survival.registry.services import (
     model_version_activate,
     model_version_deactivate,
     model_version_register,
-    predict_survival,
 )
 
 pytestmark = pytest.mark.django_db

@@ -138,7 +138,7 @@ def predict(base: str) -> dict:
 def activate(env: dict[str, str], number: int) -> None:
     code = (
         "from survival.models import ModelVersion; "
-        "from survival.services import model_version_activate; "
+        "from survival.registry.services import model_version_activate; "
         f"model_version_activate(version=ModelVersion.objects.get(version={number}))"
     )
     subprocess.run([PYTHON, "manage.py", "shell", "-c", code], cwd=PROJECT_DIR, env=env, check=True)

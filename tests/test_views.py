@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from ml_pipeline.schema import default_passenger
 from survival.models import Prediction
-from survival.services import model_version_deactivate, model_version_register
+from survival.registry.services import model_version_deactivate, model_version_register
 
 pytestmark = pytest.mark.django_db
 
@@ -191,7 +191,7 @@ def test_the_card_explains_the_answer_with_signed_points(client, active_version)
 
 
 def test_preset_links_fill_the_form_and_answer_without_javascript(client, active_version):
-    from survival.presets import PRESETS
+    from survival.predictions.presets import PRESETS
 
     page = client.get(reverse("survival:home")).content.decode()
     woman = PRESETS[0]
@@ -207,7 +207,7 @@ def test_preset_links_fill_the_form_and_answer_without_javascript(client, active
 
 
 def test_a_preset_with_htmx_replaces_the_form_and_the_card(client, active_version):
-    from survival.presets import PRESETS
+    from survival.predictions.presets import PRESETS
 
     html = client.get(f"/?{PRESETS[1].query}", **HTMX).content.decode()
     assert "<html" not in html

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from survival import inference
 from survival.models import Prediction
-from survival.warmup import warm_up
+from survival.ops.warmup import warm_up
+from survival.registry import artifacts as inference
 
 
 def test_warm_up_loads_the_active_model_and_logs_nothing(active_version):

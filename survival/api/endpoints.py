@@ -1,6 +1,6 @@
-"""The JSON API under /api/v1/: predictions and the model registry.
+"""The JSON API under /api/v1/: its endpoints, for predictions and the model registry.
 
-Request bodies are validated by the schemas in survival.api_schemas (built from the feature
+Request bodies are validated by the schemas in survival.api.schemas (built from the feature
 schema), and the OpenAPI document at /api/v1/openapi.json is generated from those same
 classes. Every refusal is JSON with a 4xx status; nothing is logged for a refused request.
 """
@@ -15,15 +15,13 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Body, NinjaAPI, Path
 from ninja.decorators import decorate_view
-from ninja.errors import HttpError, Throttled, ValidationError
 from ninja.throttling import AnonRateThrottle
 
-from survival import selectors
-from survival.api_schemas import (
+from survival.api.errors import install_error_handlers
+from survival.api.schemas import (
     MAX_PREDICTION_ID,
     MAX_VERSION_NUMBER,
     BatchPredictionOut,
@@ -36,23 +34,18 @@ from survival.api_schemas import (
     PredictRequest,
     ValidationErrorOut,
 )
-from survival.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
-from survival.inference import ModelUnavailableError
 from survival.models import ModelVersion, Prediction
-from survival.selectors import ModelVersionNotFoundError
-from survival.services import (
-    FeedbackConflictError,
-    PredictionNotFoundError,
+from survival.predictions.services import (
     PredictionOutcome,
     passengers_predict,
     prediction_record_feedback,
 )
+from survival.registry import selectors
+from survival.registry.selectors import ModelVersionNotFoundError
 
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
 NOT_JSON_CONTENT_TYPE = "The request body must be sent with Content-Type: application/json."
-INVALID_REQUEST = "The request does not match the API's schema; see errors."
-TOO_MANY_REQUESTS = "Too many prediction requests; retry after {seconds} seconds."
 
 # The request body, documented as the union of its two shapes.
 PREDICT_BODY = Body(...)
@@ -69,6 +62,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+install_error_handlers(api)
 
 
 class PredictThrottle(AnonRateThrottle):
@@ -144,72 +138,6 @@ def limit_json_body(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return view(request, *args, **kwargs)
 
     return guarded
-
-
-def _field_path(location: tuple[Any, ...]) -> str:
-    """("body", "payload", "batch", "passengers", 2, "age") → "passengers[2].age";
-    ("path", "version") → "version"."""
-    parts = list(location)
-    # Drop where ninja found the value and which request shape was judged.
-    while parts and parts[0] in {"body", "payload", "path", "query", "single", "batch"}:
-        parts.pop(0)
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
-@api.exception_handler(ValidationError)
-def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = []
-    for error in exc.errors:
-        field = _field_path(tuple(error.get("loc", ())))
-        errors.append(
-            {"field": field, "rule": error["type"], "message": f"{field}: {error['msg']}."}
-        )
-    return api.create_response(
-        request,
-        {"detail": INVALID_REQUEST, "errors": errors},
-        status=HTTPStatus.UNPROCESSABLE_ENTITY,
-    )
-
-
-@api.exception_handler(HttpError)
-def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    message = str(exc)
-    if isinstance(exc, Throttled):
-        message = TOO_MANY_REQUESTS.format(seconds=math.ceil(exc.wait or 1))
-    return api.create_response(request, {"detail": message}, status=exc.status_code)
-
-
-@api.exception_handler(ModelVersionNotFoundError)
-def version_not_found(request: HttpRequest, exc: ModelVersionNotFoundError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.NOT_FOUND)
-
-
-@api.exception_handler(PredictionNotFoundError)
-def prediction_not_found(request: HttpRequest, exc: PredictionNotFoundError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.NOT_FOUND)
-
-
-@api.exception_handler(FeedbackConflictError)
-def feedback_conflict(request: HttpRequest, exc: FeedbackConflictError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.CONFLICT)
-
-
-@api.exception_handler(OperationalError)
-@api.exception_handler(InterfaceError)
-def database_unavailable(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
-    response = api.create_response(
-        request, {"detail": DATABASE_UNAVAILABLE}, status=HTTPStatus.SERVICE_UNAVAILABLE
-    )
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
-
-
-@api.exception_handler(ModelUnavailableError)
-def model_unavailable(request: HttpRequest, exc: ModelUnavailableError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=HTTPStatus.SERVICE_UNAVAILABLE)
 
 
 def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, Any]:
@@ -351,5 +279,6 @@ def model_detail(
 ) -> dict[str, Any]:
     found = selectors.model_version_get(number=version)
     if found is None:
-        raise ModelVersionNotFoundError(selectors.VERSION_NOT_FOUND.format(number=version))
+        message = selectors.VERSION_NOT_FOUND.format(number=version)
+        raise ModelVersionNotFoundError(message, field="version")
     return _version_out(found)

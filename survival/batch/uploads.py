@@ -1,5 +1,5 @@
 """Batch scoring of an uploaded CSV file: the summary shown on /batch and the scored file
-offered for download. The scoring itself is services.passengers_score_csv."""
+offered for download. The scoring itself is batch.services.passengers_score_csv."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.cache import cache
 
+from ml_pipeline.errors import InputError
+
 if TYPE_CHECKING:
-    from survival.services import ScoredTable
+    from survival.batch.services import ScoredTable
 
 NO_FILE = "Choose a CSV file to upload."
 NOT_CSV = "{name} is not a CSV file: choose a file whose name ends in .csv."
@@ -60,20 +62,20 @@ class BatchSummary:
         return None if self.survival_rate is None else self.survival_rate * 100
 
 
-def upload_problem(*, name: str | None, size: int) -> str | None:
-    """Why an upload cannot be scored before it is read (no file, not .csv, too big)."""
+def upload_check(*, name: str | None, size: int) -> None:
+    """Refuses an upload that cannot be scored before it is read (no file, not .csv, too
+    big): InputError naming the file field."""
     if name is None:
-        return NO_FILE
+        raise InputError(NO_FILE, field="file", rule="required")
     if not name.lower().endswith(".csv"):
-        return NOT_CSV.format(name=name)
+        raise InputError(NOT_CSV.format(name=name), field="file", rule="csv_only")
     if size > settings.BATCH_MAX_UPLOAD_BYTES:
-        return FILE_TOO_LARGE.format(
-            size=size / MEGABYTE, limit=settings.BATCH_MAX_UPLOAD_BYTES / MEGABYTE
-        )
-    return None
+        limit = settings.BATCH_MAX_UPLOAD_BYTES / MEGABYTE
+        message = FILE_TOO_LARGE.format(size=size / MEGABYTE, limit=limit)
+        raise InputError(message, field="file", rule="max_size")
 
 
-def rows_problem(*, raw: bytes) -> str | None:
+def rows_check(*, raw: bytes) -> None:
     """Refuses files with too many rows before they are parsed.
 
     Counts lines after the header, so a quoted value spanning lines counts more than once;
@@ -81,8 +83,8 @@ def rows_problem(*, raw: bytes) -> str | None:
     """
     rows = raw.rstrip(b"\r\n").count(b"\n")
     if rows > settings.BATCH_MAX_ROWS:
-        return TOO_MANY_ROWS.format(rows=rows, limit=settings.BATCH_MAX_ROWS)
-    return None
+        message = TOO_MANY_ROWS.format(rows=rows, limit=settings.BATCH_MAX_ROWS)
+        raise InputError(message, field="file", rule="max_rows")
 
 
 def scored_table_summarize(*, table: ScoredTable) -> BatchSummary:

@@ -12,19 +12,18 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from ml_pipeline.errors import DataValidationError
-from survival import selectors
-from survival.batch_scoring import (
+from ml_pipeline.errors import PredictorError
+from survival.batch.services import passengers_score_csv, scored_table_to_csv
+from survival.batch.uploads import (
     MEGABYTE,
-    rows_problem,
+    rows_check,
     scored_file_get,
     scored_file_store,
     scored_table_summarize,
-    upload_problem,
+    upload_check,
 )
-from survival.inference import ModelUnavailableError
-from survival.services import passengers_score_csv, scored_table_to_csv
-from survival.views import HtmxHttpRequest
+from survival.pages import HtmxHttpRequest, show_problem
+from survival.registry import selectors
 
 PAGE = "survival/batch.html"
 HTMX_ANSWER = "survival/batch.html#batch-result"
@@ -41,29 +40,19 @@ def batch(request: HtmxHttpRequest) -> HttpResponse:
 
     status = HTTPStatus.OK
     upload = request.FILES.get("file")
-    problem = upload_problem(
-        name=upload.name if upload else None, size=upload.size if upload else 0
-    )
-    if problem is None:
+    try:
+        upload_check(name=upload.name if upload else None, size=upload.size if upload else 0)
         raw = upload.read()
-        problem = rows_problem(raw=raw)
-    if problem is None:
-        try:
-            table = passengers_score_csv(raw=raw, source=upload.name)
-        except DataValidationError as exc:
-            problem = str(exc)
-        except ModelUnavailableError as exc:
-            context["unavailable"] = str(exc)
-            status = HTTPStatus.SERVICE_UNAVAILABLE
-        else:
-            context["summary"] = scored_table_summarize(table=table)
-            context["download_token"] = scored_file_store(
-                content=scored_table_to_csv(table=table), upload_name=upload.name
-            )
-            context["upload_name"] = upload.name
-    if problem is not None:
-        context["problem"] = problem
-        status = HTTPStatus.UNPROCESSABLE_ENTITY
+        rows_check(raw=raw)
+        table = passengers_score_csv(raw=raw, source=upload.name)
+    except PredictorError as exc:
+        status = show_problem(context, exc)
+    else:
+        context["summary"] = scored_table_summarize(table=table)
+        context["download_token"] = scored_file_store(
+            content=scored_table_to_csv(table=table), upload_name=upload.name
+        )
+        context["upload_name"] = upload.name
     template = HTMX_ANSWER if request.htmx else PAGE
     return render(request, template, context, status=status)
 

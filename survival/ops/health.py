@@ -13,9 +13,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from survival import metrics as instruments
-from survival import selectors
-from survival.inference import MODEL_UNAVAILABLE, ModelUnavailableError, load_pipeline
+from survival.ops import metrics as instruments
+from survival.registry import selectors
+from survival.registry.artifacts import MODEL_UNAVAILABLE, ModelUnavailableError, load_pipeline
 
 logger = logging.getLogger(__name__)
 

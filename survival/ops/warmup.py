@@ -13,8 +13,8 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError
 
-from survival import selectors
-from survival.inference import ModelUnavailableError, load_pipeline
+from survival.registry import selectors
+from survival.registry.artifacts import ModelUnavailableError, load_pipeline
 
 logger = logging.getLogger(__name__)
 

@@ -6,25 +6,21 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
+from ml_pipeline.errors import PredictorError
 from ml_pipeline.schema import FEATURE_NAMES, default_passenger
-from survival import selectors
-from survival.forms import PassengerForm
-from survival.inference import ModelUnavailableError
-from survival.presets import PRESETS
-from survival.services import predict_survival
+from survival.pages import HtmxHttpRequest, show_problem
+from survival.predictions.forms import PassengerForm
+from survival.predictions.presets import PRESETS
+from survival.predictions.services import predict_survival
+from survival.registry import selectors
 
 PAGE = "survival/home.html"
 HTMX_ANSWER = "survival/home.html#htmx-answer"
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 @require_GET
@@ -66,9 +62,8 @@ def _answer(request: HtmxHttpRequest, form: PassengerForm, *, form_changed: bool
     else:
         try:
             context["outcome"] = predict_survival(passenger=form.cleaned_data)
-        except ModelUnavailableError as exc:
-            context["unavailable"] = str(exc)
-            status = HTTPStatus.SERVICE_UNAVAILABLE
+        except PredictorError as exc:
+            status = show_problem(context, exc)
     if context["outcome"] is not None:
         context["active_version"] = context["outcome"].model_version
     else:

@@ -1,4 +1,5 @@
-"""Loading model artifacts: verified first, then unpickled once per process and reused.
+"""A version's model file (its artifact): verified first, then unpickled once per process
+and reused.
 
 Nothing is loaded at import time. The cache is keyed by version and artifact hash, so a
 worker that meets a version it has not seen loads it once, and a stale entry cannot be used
@@ -25,8 +26,9 @@ from django.core.files.storage import storages
 from django.db import DatabaseError
 from django.utils import timezone
 
-from survival import metrics
+from ml_pipeline.errors import UnavailableError
 from survival.models import ModelVersion
+from survival.ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +90,10 @@ def registered_version(
     return version
 
 
-class ModelUnavailableError(Exception):
+class ModelUnavailableError(UnavailableError):
     """No usable model: none is active, or its file is missing or does not verify."""
+
+    rule = "model_unavailable"
 
 
 def artifact_storage():

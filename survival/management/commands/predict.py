@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from ml_pipeline.errors import DataValidationError
-from survival.inference import ModelUnavailableError
-from survival.selectors import ModelVersionNotFoundError
-from survival.services import passengers_score_csv, scored_table_to_csv
+from survival.batch.services import passengers_score_csv, scored_table_to_csv
+from survival.management.base import PredictorCommand
 
 NO_SUCH_FILE = "{path}: no such file."
 ROWS_REJECTED = "{rejected} of {total} rows rejected (listed above); the other rows were scored."
 
 
-class Command(BaseCommand):
+class Command(PredictorCommand):
     help = (
         "Score a CSV of passengers (titanic3 or Kaggle layout, with or without the target) "
         "and write PassengerId (when present), Survived and Probability for each valid row. "
@@ -47,12 +45,9 @@ class Command(BaseCommand):
         path = Path(options["input"])
         if not path.is_file():
             raise CommandError(NO_SUCH_FILE.format(path=path))
-        try:
-            table = passengers_score_csv(
-                raw=path.read_bytes(), source=str(path), version_number=options["version_number"]
-            )
-        except (DataValidationError, ModelVersionNotFoundError, ModelUnavailableError) as exc:
-            raise CommandError(str(exc)) from exc
+        table = passengers_score_csv(
+            raw=path.read_bytes(), source=str(path), version_number=options["version_number"]
+        )
 
         csv_text = scored_table_to_csv(table=table).decode()
         if options["output"]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from ml_pipeline.constants import (
     ALGORITHM_LABELS,
@@ -13,11 +13,11 @@ from ml_pipeline.constants import (
     DEFAULT_SEED,
     METRIC_LABELS,
 )
-from survival import selectors
-from survival.inference import ModelUnavailableError
-from survival.services import (
-    ChallengerRefusedError,
-    PromotionRefusedError,
+from ml_pipeline.errors import PredictorError
+from survival.management.base import PredictorCommand, after
+from survival.registry import selectors
+from survival.registry.gate import PromotionRefusedError
+from survival.registry.services import (
     model_version_activate,
     model_version_make_challenger,
     model_version_register,
@@ -26,7 +26,7 @@ from survival.services import (
 ACTIVATED_BY_TRAIN = "Trained and activated by `manage.py train --activate`."
 
 
-class Command(BaseCommand):
+class Command(PredictorCommand):
     help = (
         "Train a model on the bundled titanic3 data (or --data CSV), evaluate it, and register "
         "it as a new version."
@@ -86,15 +86,13 @@ class Command(BaseCommand):
                 self.stdout.write(f"Version {active.version} is active; not training.")
                 return
         # Imported after the check above, so that `--skip-if-active` returns at once.
-        from ml_pipeline.data import DataValidationError, load_dataset
+        from ml_pipeline.data import load_dataset
         from ml_pipeline.training import train
 
         progress = None if options["quiet"] else self.stdout.write
-        try:
-            dataset = load_dataset(options["data"])
-        except DataValidationError as exc:
-            # CommandError: a clear message and exit status 1, nothing registered.
-            raise CommandError(str(exc)) from exc
+        # Bad data raises DataValidationError: its message and exit status 1, nothing
+        # registered.
+        dataset = load_dataset(options["data"])
         result = train(
             dataset,
             algorithm=options["algorithm"],
@@ -111,21 +109,20 @@ class Command(BaseCommand):
                     reason=ACTIVATED_BY_TRAIN if override_reason is None else override_reason,
                     override_gate=override_reason is not None,
                 )
-            except ModelUnavailableError as exc:
-                raise CommandError(f"The new version could not be activated: {exc}") from exc
             except PromotionRefusedError as exc:
                 # The version stays registered: an admin may still judge it, or override.
                 raise CommandError(
                     f"Registered version {version.version}, but it was not activated: {exc} "
                     "To activate it anyway, pass --override-gate REASON."
                 ) from exc
+            except PredictorError as exc:
+                raise after("The new version could not be activated", exc) from exc
         if options["challenger"]:
             try:
                 version = model_version_make_challenger(version=version)
-            except (ModelUnavailableError, ChallengerRefusedError) as exc:
-                raise CommandError(
-                    f"Registered version {version.version}, but it is not the challenger: {exc}"
-                ) from exc
+            except PredictorError as exc:
+                done = f"Registered version {version.version}, but it is not the challenger"
+                raise after(done, exc) from exc
 
         if not options["quiet"]:
             self.stdout.write(
