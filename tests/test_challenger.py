@@ -16,7 +16,6 @@ from django.urls import reverse
 from ml_pipeline.explain import survival_probabilities
 from ml_pipeline.schema import default_passenger
 from survival.models import ModelVersion, Prediction
-from survival.predictions.selectors import challenger_comparison
 from survival.predictions.services import passengers_predict
 from survival.registry.admin import (
     CHALLENGER_CLEARED,
@@ -26,6 +25,7 @@ from survival.registry.admin import (
     CHALLENGER_SET,
 )
 from survival.registry.artifacts import ModelUnavailableError, artifact_storage, clear_loaded_models
+from survival.registry.live import challenger_comparison
 from survival.registry.selectors import model_version_get_challenger
 from survival.registry.services import (
     CHALLENGER_IS_ACTIVE,

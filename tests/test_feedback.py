@@ -16,8 +16,8 @@ from django.utils import timezone
 from ml_pipeline.schema import default_passenger
 from survival.api.errors import TOO_MANY_REQUESTS
 from survival.models import ModelVersion, Prediction
-from survival.predictions.selectors import version_live_stats
 from survival.predictions.services import FEEDBACK_CONFLICT, PREDICTION_NOT_FOUND
+from survival.registry.live import version_live_stats
 
 pytestmark = pytest.mark.django_db
 

@@ -18,15 +18,15 @@ from django.urls import URLPattern, path, reverse
 
 from ml_pipeline.errors import PredictorError
 from survival.models import ModelActivation, ModelVersion
-from survival.predictions.selectors import (
+from survival.registry import selectors
+from survival.registry.admin_confirm import confirm_change, metric_text
+from survival.registry.artifacts import load_pipeline
+from survival.registry.live import (
     ChallengerComparison,
     LiveStats,
     challenger_comparison,
     version_live_stats,
 )
-from survival.registry import selectors
-from survival.registry.admin_confirm import confirm_change, metric_text
-from survival.registry.artifacts import load_pipeline
 from survival.registry.services import (
     NOTHING_TO_ROLL_BACK,
     model_version_clear_challenger,
