@@ -78,6 +78,8 @@ MIDDLEWARE = [
     # Counts and times every request Django answers (static files excepted), by URL name.
     "survival.ops.metrics.RequestMetricsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside the CSP middleware, so the error pages it makes get the same headers as any.
+    "survival.error_pages.ErrorPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -194,6 +196,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Lockouts are still logged; the banner it prints at every start of manage.py is not.
 AXES_VERBOSE = False
+# A lockout is answered with the site's own 429 page.
+AXES_LOCKOUT_CALLABLE = "survival.error_pages.login_locked_out"
+# A refused CSRF check is answered with the site's own 403 page.
+CSRF_FAILURE_VIEW = "survival.error_pages.csrf_failure"
 
 # Request sizes. Form and JSON bodies are read into memory: the largest any view accepts is
 # the API's (API_MAX_BODY_BYTES, below), so that is the limit for every body; larger ones are

@@ -16,11 +16,12 @@ MAX_LINES = 400
 # survival.models, which every room may use). docs/architecture.md shows the same table.
 MAY_IMPORT = {
     "survival.pages": set(),
+    "survival.error_pages": set(),
     "survival.ops.metrics": set(),
     "survival.registry": {"survival.ops.metrics"},
     "survival.predictions": {"survival.registry", "survival.ops.metrics", "survival.pages"},
     "survival.batch": {"survival.registry", "survival.pages"},
-    "survival.api": {"survival.registry", "survival.predictions", "survival.pages"},
+    "survival.api": {"survival.registry", "survival.predictions", "survival.error_pages"},
     "survival.ops": {"survival.registry", "survival.ops.metrics"},
     "survival.management": {"survival.registry", "survival.batch"},
 }

@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from ml_pipeline.schema import default_passenger
+from survival.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 from survival.models import Prediction
 from survival.ops.health import DATABASE_UNREACHABLE
-from survival.pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +95,7 @@ def test_nothing_is_logged_while_the_database_is_unreachable(visitor, active_ver
 
 
 def test_other_server_errors_stay_500_without_a_trace(visitor, monkeypatch, active_version):
-    from survival.pages import SERVER_ERROR
+    from survival.error_pages import SERVER_ERROR
     from survival.predictions import views
 
     def explode(**kwargs):

@@ -181,12 +181,13 @@ def test_request_size_limits_are_set_deliberately():
 
 
 @pytest.mark.django_db
-def test_a_form_body_over_the_limit_is_refused_with_400(active_version):
+def test_a_form_body_over_the_limit_is_refused_with_413(active_version):
     visitor = Client(raise_request_exception=False)
     data = {name: str(value) for name, value in default_passenger().items()}
     data["padding"] = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
     response = visitor.post(reverse("survival:predict"), data)
-    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.status_code == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    assert "The request is larger than this site accepts." in response.content.decode()
     assert not Prediction.objects.exists()
 
 

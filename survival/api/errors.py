@@ -17,7 +17,7 @@ from ninja import NinjaAPI
 from ninja.errors import HttpError, Throttled, ValidationError
 
 from ml_pipeline.errors import PredictorError
-from survival.pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from survival.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 INVALID_REQUEST = "The request does not match the API's schema; see errors."
 TOO_MANY_REQUESTS = "Too many prediction requests; retry after {seconds} seconds."

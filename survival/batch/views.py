@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from ml_pipeline.errors import PredictorError
@@ -31,11 +31,11 @@ HTMX_ANSWER = "survival/batch.html#batch-result"
 DOWNLOAD_GONE = "This scored file is no longer available; upload the file again."
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def batch(request: HtmxHttpRequest) -> HttpResponse:
     context = _page_context()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return render(request, PAGE, context)
 
     status = HTTPStatus.OK
@@ -57,7 +57,7 @@ def batch(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 def batch_download(request: HtmxHttpRequest, token: str) -> HttpResponse:
     stored = scored_file_get(token=token)
     if stored is None:

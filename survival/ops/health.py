@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from survival.ops import metrics as instruments
@@ -23,14 +23,14 @@ DATABASE_UNREACHABLE = "The database cannot be reached."
 METRICS_TOKEN_REQUIRED = "Send the metrics token as the header 'Authorization: Bearer <token>'."
 
 
-@require_GET
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is up and answering; nothing else is checked."""
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
+@require_safe
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """Ready when the database answers and the active model loads and verifies."""
@@ -57,7 +57,7 @@ def _not_ready(reason: str, *, version: int | None = None) -> JsonResponse:
     return JsonResponse(body, status=HTTPStatus.SERVICE_UNAVAILABLE)
 
 
-@require_GET
+@require_safe
 @never_cache
 def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus metrics; see settings.METRICS_ENABLED and METRICS_TOKEN for who may read

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from ml_pipeline.errors import PredictorError
@@ -23,7 +23,7 @@ PAGE = "survival/home.html"
 HTMX_ANSWER = "survival/home.html#htmx-answer"
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     # A query string with passenger fields (a preset link, a shared address) fills the form
@@ -38,11 +38,11 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, PAGE, context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @vary_on_headers("HX-Request")
 def predict(request: HtmxHttpRequest) -> HttpResponse:
     # A reload or a bookmark of the result page lands on the form again.
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return redirect("survival:home")
     # The visitor is typing in this form: a live answer must not replace its inputs.
     return _answer(request, PassengerForm(request.POST), form_changed=False)

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ml_pipeline.constants import METRIC_LABELS
 from survival.models import ModelVersion
@@ -25,14 +25,14 @@ PLOT_NOT_FOUND = "Model version {number} has no plot called {name!r}."
 PLOT_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-@require_GET
+@require_safe
 def model_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "survival/models/list.html", {"versions": selectors.model_version_list()}
     )
 
 
-@require_GET
+@require_safe
 def model_card(request: HttpRequest, number: int) -> HttpResponse:
     version = _version_or_404(number)
     context: dict[str, Any] = {
@@ -50,7 +50,7 @@ def model_card(request: HttpRequest, number: int) -> HttpResponse:
     return render(request, "survival/models/card.html", context)
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=3600)
 def model_plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
     version = _version_or_404(number)
