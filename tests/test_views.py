@@ -203,6 +203,22 @@ def test_preset_links_fill_the_form_and_answer_without_javascript(client, active
     assert '<option value="female" selected>' in html
     assert 'name="age" value="38"' in html
     assert PERCENT.search(html)
+    # Reading a page is not a prediction: nothing is logged.
+    assert not Prediction.objects.exists()
+
+
+def test_a_shared_address_shows_the_answer_without_logging_with_or_without_htmx(
+    client, active_version
+):
+    from survival.predictions.presets import PRESETS
+
+    for preset in PRESETS:
+        assert PERCENT.search(client.get(f"/?{preset.query}").content.decode())
+        assert PERCENT.search(client.get(f"/?{preset.query}", **HTMX).content.decode())
+        assert client.head(f"/?{preset.query}").status_code == HTTPStatus.OK
+    assert not Prediction.objects.exists()
+    # A submitted form is a prediction.
+    client.post(reverse("survival:predict"), dict(PRESETS[0].passenger))
     assert Prediction.objects.count() == 1
 
 

@@ -54,7 +54,8 @@ class PredictionOutcome:
     survived: bool
     probability: float
     model_version: ModelVersion
-    prediction_id: int
+    # The logged prediction's id; None for a preview, which is not logged.
+    prediction_id: int | None
     contributions: list[Contribution] = field(default_factory=list)
 
     @property
@@ -76,14 +77,26 @@ def predict_survival(
     return replace(outcome, contributions=top_contributions(outcome.contributions))
 
 
+def passenger_preview(*, passenger: Mapping[str, Any]) -> PredictionOutcome:
+    """Scores and explains one validated passenger with the active version, as
+    `predict_survival`, but writes nothing: reading a page (a preset link, a shared
+    address) is not a prediction. Nothing is logged, counted or shadowed."""
+    (outcome,) = passengers_predict(
+        passengers=[passenger], channel=Prediction.Channel.WEB, with_explanations=True, log=False
+    )
+    return replace(outcome, contributions=top_contributions(outcome.contributions))
+
+
 def passengers_predict(
     *,
     passengers: Sequence[Mapping[str, Any]],
     channel: str,
     version_number: int | None = None,
     with_explanations: bool = False,
+    log: bool = True,
 ) -> list[PredictionOutcome]:
-    """Scores validated passengers in one model call and logs each prediction (one insert).
+    """Scores validated passengers in one model call and logs each prediction (one insert);
+    with `log=False` nothing is written (the outcomes have no prediction id).
 
     `version_number` pins a registered version; without it the active version answers.
     With explanations every outcome carries all inputs' contributions, largest push first
@@ -102,6 +115,17 @@ def passengers_predict(
     else:
         probabilities = survival_probabilities(pipeline, inputs)
         explained = [(float(probability), []) for probability in probabilities]
+    if not log:
+        return [
+            PredictionOutcome(
+                survived=probability >= THRESHOLD,
+                probability=probability,
+                model_version=version,
+                prediction_id=None,
+                contributions=contributions,
+            )
+            for probability, contributions in explained
+        ]
     challenger = _challenger_probabilities(
         champion=version, challenger=serving.challenger, inputs=inputs
     )

@@ -16,7 +16,7 @@ from ml_pipeline.schema import FEATURE_NAMES, default_passenger
 from survival.pages import HtmxHttpRequest, show_problem
 from survival.predictions.forms import PassengerForm
 from survival.predictions.presets import PRESETS
-from survival.predictions.services import predict_survival
+from survival.predictions.services import passenger_preview, predict_survival
 from survival.registry import selectors
 
 PAGE = "survival/home.html"
@@ -27,9 +27,10 @@ HTMX_ANSWER = "survival/home.html#htmx-answer"
 @vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     # A query string with passenger fields (a preset link, a shared address) fills the form
-    # and answers at once; otherwise the form starts with a typical passenger.
+    # and answers at once, without logging: reading a page is not a prediction. Otherwise
+    # the form starts with a typical passenger.
     if any(name in request.GET for name in FEATURE_NAMES):
-        return _answer(request, PassengerForm(request.GET), form_changed=True)
+        return _answer(request, PassengerForm(request.GET), form_changed=True, log=False)
     context = {
         "form": PassengerForm(initial=default_passenger()),
         "active_version": selectors.model_version_get_active(),
@@ -45,10 +46,12 @@ def predict(request: HtmxHttpRequest) -> HttpResponse:
     if request.method in ("GET", "HEAD"):
         return redirect("survival:home")
     # The visitor is typing in this form: a live answer must not replace its inputs.
-    return _answer(request, PassengerForm(request.POST), form_changed=False)
+    return _answer(request, PassengerForm(request.POST), form_changed=False, log=True)
 
 
-def _answer(request: HtmxHttpRequest, form: PassengerForm, *, form_changed: bool) -> HttpResponse:
+def _answer(
+    request: HtmxHttpRequest, form: PassengerForm, *, form_changed: bool, log: bool
+) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "outcome": None,
@@ -61,7 +64,8 @@ def _answer(request: HtmxHttpRequest, form: PassengerForm, *, form_changed: bool
         status = HTTPStatus.UNPROCESSABLE_ENTITY
     else:
         try:
-            context["outcome"] = predict_survival(passenger=form.cleaned_data)
+            score = predict_survival if log else passenger_preview
+            context["outcome"] = score(passenger=form.cleaned_data)
         except PredictorError as exc:
             status = show_problem(context, exc)
     if context["outcome"] is not None:
