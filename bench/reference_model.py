@@ -36,7 +36,7 @@ def reference_estimator(algorithm: str) -> Any:
     from sklearn.base import clone
     from sklearn.linear_model import LogisticRegression
 
-    from ml_pipeline.training import build_pipeline
+    from ml_pipeline.candidates import build_pipeline
 
     if algorithm == "logreg":
         return LogisticRegression(max_iter=1000)

@@ -518,10 +518,10 @@ def bench_model_calls(calls: int) -> dict[str, dict[str, float]]:
     the plain pipeline with a one-row DataFrame for comparison."""
     from threadpoolctl import threadpool_limits
 
+    from ml_pipeline.candidates import build_pipeline
     from ml_pipeline.data import load_dataset
     from ml_pipeline.prepared import PreparedPipeline
     from ml_pipeline.schema import to_frame
-    from ml_pipeline.training import build_pipeline
 
     dataset = load_dataset()
     results = {}
@@ -554,8 +554,8 @@ def bench_batch(rows: int) -> dict[str, float]:
     logistic-regression pipeline, as /batch and the predict command do."""
     from threadpoolctl import threadpool_limits
 
+    from ml_pipeline.candidates import build_pipeline
     from ml_pipeline.data import BUNDLED_DATA, check_rows, load_dataset, read_csv_table
-    from ml_pipeline.training import build_pipeline
 
     dataset = load_dataset()
     pipeline = build_pipeline("logreg").fit(dataset.features, dataset.target)

@@ -109,3 +109,23 @@ def linear_term_columns(terms: Mapping[str, np.ndarray]) -> Columns:
     linear["male_age"] = male * terms["age"]
     linear["female_age"] = female * terms["age"]
     return linear
+
+
+# The pipelines' DataFrame steps: the same column code, on a frame's columns.
+
+
+def add_derived_features(features: pd.DataFrame) -> pd.DataFrame:
+    """Adds the family's size and the fare per head (see `features.derived_columns`)."""
+    return columns_to_frame(derived_columns(frame_to_columns(features)), features.index)
+
+
+def passenger_terms(features: pd.DataFrame) -> pd.DataFrame:
+    """All-numeric terms that spell out what mattered on board (women in 1st and 2nd class
+    nearly all survived, in 3rd class half did); see `features.passenger_term_columns`."""
+    return columns_to_frame(passenger_term_columns(frame_to_columns(features)), features.index)
+
+
+def linear_terms(terms: pd.DataFrame) -> pd.DataFrame:
+    """`passenger_terms` (ages and fares already imputed) plus the interactions a linear
+    model cannot find by itself; see `features.linear_term_columns`."""
+    return columns_to_frame(linear_term_columns(frame_to_columns(terms)), terms.index)

@@ -7,16 +7,13 @@ depends on a display or on a global backend, and drawing is safe in any process.
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
 from ml_pipeline.schema import FEATURES_BY_NAME
-
-if TYPE_CHECKING:
-    from ml_pipeline.training import TrainingResult
 
 # Plot name → title; the names are also the only plot files the web app serves.
 PLOT_TITLES: dict[str, str] = {
@@ -120,10 +117,12 @@ def importance_plot(*, importance: dict[str, dict[str, float]]) -> bytes:
     return _svg(figure)
 
 
-def draw_plots(result: TrainingResult) -> dict[str, bytes]:
-    """Every plot of the model card, {name: SVG bytes}, from a training result's numbers."""
-    evaluation = result.evaluation
-    holdout = result.holdout_metrics
+def draw_plots(
+    *, evaluation: dict[str, Any], holdout_metrics: dict[str, float]
+) -> dict[str, bytes]:
+    """Every plot of the model card, {name: SVG bytes}, from a training run's held-out
+    evaluation and metrics."""
+    holdout = holdout_metrics
     return {
         "roc": roc_plot(**evaluation["roc_curve"], auc=holdout["roc_auc"]),
         "calibration": calibration_plot(**evaluation["reliability_curve"], brier=holdout["brier"]),

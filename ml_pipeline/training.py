@@ -1,4 +1,4 @@
-"""Training and evaluation: plain scikit-learn, no Django.
+"""A training run, start to finish: plain scikit-learn, no Django.
 
 Every candidate is one sklearn Pipeline (derived features + imputation + encoding + model),
 so the saved artifact takes the raw schema columns and nothing can be forgotten at
@@ -10,259 +10,59 @@ is decided by repeated stratified cross-validation on the training part only. Th
 then fitted on the training part and evaluated once on the held-out part, and that fitted
 pipeline is what gets saved, so the held-out numbers describe exactly the stored model and
 were never used to choose anything.
+
+The candidates are in `candidates`, how they are judged in `evaluation`, what a version
+records about its making in `provenance`, and the model card's plots in `plots`.
 """
 
 from __future__ import annotations
 
 import io
-import platform
-import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
-import pandas as pd
-import sklearn
 from sklearn.base import clone
-from sklearn.calibration import CalibratedClassifierCV, calibration_curve
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    RandomForestClassifier,
-    VotingClassifier,
-)
-from sklearn.impute import SimpleImputer
-from sklearn.inspection import permutation_importance
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import (
-    accuracy_score,
-    average_precision_score,
-    brier_score_loss,
-    confusion_matrix,
-    f1_score,
-    log_loss,
-    precision_score,
-    recall_score,
-    roc_auc_score,
-    roc_curve,
-)
-from sklearn.model_selection import RepeatedStratifiedKFold, train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.metrics import brier_score_loss
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from ml_pipeline.constants import (
-    ALGORITHM_LABELS,
-    AUTO,
-    DEFAULT_METRIC,
-    DEFAULT_SEED,
-    LOWER_IS_BETTER,
-    METRIC_LABELS,
-    THRESHOLD,
+from ml_pipeline.candidates import (
+    ALGORITHMS,
+    CALIBRATION_FOLDS,
+    CALIBRATION_METHOD,
+    SEARCH_SPACE,
+    build_pipeline,
+    calibrated,
+    describe,
+    model_params,
 )
+from ml_pipeline.constants import AUTO, DEFAULT_METRIC, DEFAULT_SEED, METRIC_LABELS
 from ml_pipeline.data import Dataset
-from ml_pipeline.features import (
-    DERIVED_COLUMNS,
-    columns_to_frame,
-    derived_columns,
-    frame_to_columns,
-    linear_term_columns,
-    passenger_term_columns,
+from ml_pipeline.evaluation import (
+    CV_FOLDS,
+    CV_REPEATS,
+    ProgressCallback,
+    best_of,
+    cross_validate_pipeline,
+    evaluate,
+    holdout_details,
 )
-from ml_pipeline.schema import FEATURE_NAMES, FEATURES, schema_fingerprint
+from ml_pipeline.plots import draw_plots
+from ml_pipeline.provenance import (
+    git_commit,
+    library_versions,
+    summarize_data,
+    typical_passenger,
+)
+from ml_pipeline.schema import schema_fingerprint
 
-CATEGORY_COLUMNS = [f.name for f in FEATURES if f.kind == "category"]
-NUMBER_COLUMNS = [f.name for f in FEATURES if f.kind != "category"]
-# The single models; the ensemble candidate averages them.
-BASE_ALGORITHMS = ("logreg", "random_forest", "hist_gradient_boosting")
-
-CV_FOLDS = 5
-CV_REPEATS = 2
 HOLDOUT_FRACTION = 0.2
-# Permutation importance: shuffles of each column on the held-out split.
-IMPORTANCE_REPEATS = 5
-CALIBRATION_BINS = 10
-# Sigmoid (Platt) scaling: with a few hundred rows per fold, isotonic regression overfits.
-CALIBRATION_METHOD = "sigmoid"
-CALIBRATION_FOLDS = 3
+
 
 UNKNOWN_METRIC = "unknown metric {metric!r}; choose one of: {choices}"
-
-ProgressCallback = Callable[[str], None]
-
-# A handful of settings per candidate, for the model step; each moves the one or two knobs
-# that matter most around the setting that worked best in earlier runs.
-SEARCH_SPACE: dict[str, list[dict[str, Any]]] = {
-    "logreg": [{"C": 0.01}, {"C": 0.03}, {"C": 0.1}],
-    "random_forest": [
-        {"min_samples_leaf": 3, "max_features": "sqrt"},
-        {"min_samples_leaf": 5, "max_features": "sqrt"},
-        {"min_samples_leaf": 3, "max_features": 0.5},
-    ],
-    "hist_gradient_boosting": [
-        {"learning_rate": 0.09, "max_depth": 3, "l2_regularization": 1.0},
-        {"learning_rate": 0.15, "max_depth": 3, "l2_regularization": 0.0},
-        {"learning_rate": 0.09, "max_depth": 2, "l2_regularization": 1.0},
-    ],
-    # The ensemble averages the three candidates above, each as its factory builds it
-    # (logistic regression with C=0.1, the others at their first setting), with equal
-    # weights: weighting one member double moved the CV ROC AUC by 0.0004, which is noise.
-    "ensemble": [{"weights": None}],
-}
-
-
-def add_derived_features(features: pd.DataFrame) -> pd.DataFrame:
-    """Adds the family's size and the fare per head (see `features.derived_columns`)."""
-    return columns_to_frame(derived_columns(frame_to_columns(features)), features.index)
-
-
-def passenger_terms(features: pd.DataFrame) -> pd.DataFrame:
-    """All-numeric terms that spell out what mattered on board (women in 1st and 2nd class
-    nearly all survived, in 3rd class half did); see `features.passenger_term_columns`."""
-    return columns_to_frame(passenger_term_columns(frame_to_columns(features)), features.index)
-
-
-def linear_terms(terms: pd.DataFrame) -> pd.DataFrame:
-    """`passenger_terms` (ages and fares already imputed) plus the interactions a linear
-    model cannot find by itself; see `features.linear_term_columns`."""
-    return columns_to_frame(linear_term_columns(frame_to_columns(terms)), terms.index)
-
-
-def _derive() -> FunctionTransformer:
-    return FunctionTransformer(add_derived_features)
-
-
-def _categories() -> Pipeline:
-    return make_pipeline(
-        SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-    )
-
-
-def _logreg(seed: int) -> Pipeline:
-    # The classic baseline, given the interactions a linear model needs on this data.
-    # Ages and fares get the training rows' medians before the interactions are formed
-    # (that the age was missing is one of the terms).
-    impute = ColumnTransformer(
-        [("missing", SimpleImputer(strategy="median"), ["age", "log_fare", "log_fare_per_person"])],
-        remainder="passthrough",
-        verbose_feature_names_out=False,
-    ).set_output(transform="pandas")
-    return Pipeline(
-        [
-            ("terms", FunctionTransformer(passenger_terms)),
-            ("impute", impute),
-            ("interactions", FunctionTransformer(linear_terms)),
-            ("scale", StandardScaler()),
-            ("model", LogisticRegression(C=0.1, max_iter=5000, random_state=seed)),
-        ]
-    )
-
-
-def _tree_features() -> ColumnTransformer:
-    # Trees need no scaling; missing numbers get the median plus a "was missing" flag.
-    return ColumnTransformer(
-        [
-            (
-                "numbers",
-                SimpleImputer(strategy="median", add_indicator=True),
-                NUMBER_COLUMNS + DERIVED_COLUMNS,
-            ),
-            ("categories", _categories(), CATEGORY_COLUMNS),
-        ]
-    )
-
-
-def _random_forest(seed: int) -> Pipeline:
-    return Pipeline(
-        [
-            ("derive", _derive()),
-            ("features", _tree_features()),
-            (
-                "model",
-                RandomForestClassifier(
-                    n_estimators=200, min_samples_leaf=3, max_features="sqrt", random_state=seed
-                ),
-            ),
-        ]
-    )
-
-
-def _hist_gradient_boosting(seed: int) -> Pipeline:
-    # Boosting handles missing values natively, so the terms go in as they are. 100 rounds
-    # at a learning rate of 0.09 score as 300 at 0.03 did (cross-validated ROC AUC 0.859 both,
-    # the ensemble's within 0.0003) and answer a passenger three times sooner: sklearn calls
-    # one tree predictor after another, a few microseconds each.
-    return Pipeline(
-        [
-            ("terms", FunctionTransformer(passenger_terms)),
-            (
-                "model",
-                HistGradientBoostingClassifier(
-                    max_iter=100,
-                    learning_rate=0.09,
-                    max_depth=3,
-                    min_samples_leaf=20,
-                    l2_regularization=1.0,
-                    random_state=seed,
-                ),
-            ),
-        ]
-    )
-
-
-def _ensemble(seed: int) -> Pipeline:
-    # The three models make different mistakes (smooth vs. stepwise, all rows vs. bagged),
-    # so the average of their probabilities ranks passengers better than any one of them.
-    members = [(name, _FACTORIES[name](seed)) for name in BASE_ALGORITHMS]
-    return Pipeline([("model", VotingClassifier(members, voting="soft"))])
-
-
-_FACTORIES: dict[str, Callable[[int], Pipeline]] = {
-    "logreg": _logreg,
-    "random_forest": _random_forest,
-    "hist_gradient_boosting": _hist_gradient_boosting,
-    "ensemble": _ensemble,
-}
-# name → (label, pipeline factory), in the order candidates are tried.
-ALGORITHMS: dict[str, tuple[str, Callable[[int], Pipeline]]] = {
-    name: (label, _FACTORIES[name]) for name, label in ALGORITHM_LABELS.items()
-}
-
-
-def build_pipeline(
-    algorithm: str, *, seed: int = DEFAULT_SEED, params: dict[str, Any] | None = None
-) -> Pipeline:
-    """An unfitted pipeline for one algorithm, with `params` set on its model step."""
-    try:
-        _, factory = ALGORITHMS[algorithm]
-    except KeyError:
-        raise ValueError(
-            f"unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}, {AUTO}"
-        ) from None
-    pipeline = factory(seed)
-    if params:
-        pipeline.set_params(**{f"model__{key}": value for key, value in params.items()})
-    return pipeline
-
-
-def calibrated(pipeline: Pipeline) -> Pipeline:
-    """The same pipeline with its model step wrapped in sigmoid calibration.
-
-    The preprocessing stays outside, fitted once; CalibratedClassifierCV fits the model on
-    part of the training rows and the calibration curve on the rest, in turn.
-    """
-    steps = [(name, clone(step)) for name, step in pipeline.steps]
-    name, model = steps[-1]
-    steps[-1] = (
-        name,
-        CalibratedClassifierCV(model, method=CALIBRATION_METHOD, cv=CALIBRATION_FOLDS),
-    )
-    return Pipeline(steps)
 
 
 @dataclass
@@ -315,209 +115,6 @@ class TrainingResult:
     data_summary: dict[str, Any] = field(default_factory=dict)
     git_commit: str = ""
     plots: dict[str, bytes] = field(default_factory=dict)
-
-
-def library_versions() -> dict[str, str]:
-    import matplotlib
-
-    return {
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "joblib": joblib.__version__,
-        "matplotlib": matplotlib.__version__,
-    }
-
-
-def git_commit() -> str:
-    """The commit of the code that trains, with "-dirty" when files differ from it; "" when
-    the code is not in a git checkout (e.g. an installed package) or git is missing."""
-    try:
-        commit = _git("rev-parse", "HEAD")
-        status = _git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return f"{commit}-dirty" if status else commit
-
-
-def _git(*arguments: str) -> str:
-    root = Path(__file__).resolve().parent.parent
-    return subprocess.run(
-        ["git", *arguments], cwd=root, capture_output=True, text=True, timeout=5, check=True
-    ).stdout.strip()
-
-
-def score(truth: pd.Series | np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
-    """Every CV metric (see constants.METRIC_LABELS) of one set of predictions."""
-    return {
-        "roc_auc": float(roc_auc_score(truth, probabilities)),
-        "accuracy": float(accuracy_score(truth, probabilities >= THRESHOLD)),
-        "average_precision": float(average_precision_score(truth, probabilities)),
-        "brier": float(brier_score_loss(truth, probabilities)),
-        "log_loss": float(log_loss(truth, probabilities, labels=[0, 1])),
-    }
-
-
-def cv_folds(seed: int) -> RepeatedStratifiedKFold:
-    return RepeatedStratifiedKFold(n_splits=CV_FOLDS, n_repeats=CV_REPEATS, random_state=seed)
-
-
-def cross_validate_pipeline(
-    pipeline: Pipeline,
-    features: pd.DataFrame,
-    target: pd.Series,
-    *,
-    seed: int,
-    name: str = "",
-    progress: ProgressCallback | None = None,
-) -> dict[str, dict[str, float]]:
-    """Repeated stratified K-fold CV; the mean and std of every metric over the folds.
-
-    The folds depend only on the seed and the data, so every candidate and setting is scored
-    on exactly the same folds.
-    """
-    folds = cv_folds(seed)
-    total = folds.get_n_splits()
-    per_fold: list[dict[str, float]] = []
-    for number, (train_index, test_index) in enumerate(folds.split(features, target), start=1):
-        if progress:
-            progress(f"  {name}: fold {number}/{total}")
-        fitted = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
-        probabilities = fitted.predict_proba(features.iloc[test_index])[:, 1]
-        per_fold.append(score(target.iloc[test_index], probabilities))
-    return {
-        metric: {
-            "mean": float(np.mean([fold[metric] for fold in per_fold])),
-            "std": float(np.std([fold[metric] for fold in per_fold])),
-        }
-        for metric in METRIC_LABELS
-    }
-
-
-def better(metric: str, first: float, second: float) -> bool:
-    """Whether `first` is strictly better than `second` for this metric."""
-    return first < second if metric in LOWER_IS_BETTER else first > second
-
-
-def best_of(metric: str, scored: list[tuple[Any, dict[str, dict[str, float]]]]) -> int:
-    """Index of the best (key, cv_metrics) pair by the metric's mean; ties go to the earlier,
-    so list simpler settings and candidates first."""
-    best = 0
-    for index, (_, metrics) in enumerate(scored):
-        if better(metric, metrics[metric]["mean"], scored[best][1][metric]["mean"]):
-            best = index
-    return best
-
-
-def typical_passenger(features: pd.DataFrame) -> dict[str, Any]:
-    """The median of each number and the most frequent value of each category."""
-    typical: dict[str, Any] = {}
-    for feature in FEATURES:
-        column = features[feature.name].dropna()
-        if feature.kind == "category":
-            value = column.mode().iloc[0]
-            typical[feature.name] = value.item() if hasattr(value, "item") else value
-        else:
-            typical[feature.name] = float(column.median())
-    # Numeric categories (the ticket class) are whole numbers in the schema.
-    for feature in FEATURES:
-        if feature.kind == "category" and isinstance(feature.choices[0][0], int):
-            typical[feature.name] = int(typical[feature.name])
-    return typical
-
-
-def summarize_data(dataset: Dataset) -> dict[str, Any]:
-    """What the training file held, for the model card."""
-    features, target = dataset.features, dataset.target
-    columns: dict[str, Any] = {}
-    for feature in FEATURES:
-        column = features[feature.name]
-        described: dict[str, Any] = {"missing": int(column.isna().sum())}
-        if feature.kind == "category":
-            counts = column.value_counts()
-            # Written as the schema writes the value: ticket class 1, not 1.0.
-            described["counts"] = {
-                (f"{value:g}" if isinstance(value, float) else str(value)): int(count)
-                for value, count in counts.items()
-            }
-        else:
-            described.update(
-                minimum=float(column.min()),
-                median=float(column.median()),
-                maximum=float(column.max()),
-            )
-        columns[feature.name] = described
-    return {
-        "rows": dataset.rows,
-        "survived": int(target.sum()),
-        "survival_rate": float(target.mean()),
-        "columns": columns,
-    }
-
-
-def evaluate(
-    pipeline: Pipeline,
-    features: pd.DataFrame,
-    target: pd.Series,
-    *,
-    majority_class: int,
-    training_rate: float | None = None,
-) -> dict[str, float]:
-    """Held-out metrics of a fitted pipeline, with baselines that know nothing about the
-    passenger beside them: everyone gets the training split's majority class (accuracy) and
-    its survival rate as probability (Brier)."""
-    probabilities = pipeline.predict_proba(features)[:, 1]
-    predicted = (probabilities >= THRESHOLD).astype(int)
-    metrics = {
-        **score(target, probabilities),
-        "precision": float(precision_score(target, predicted, zero_division=0)),
-        "recall": float(recall_score(target, predicted, zero_division=0)),
-        "f1": float(f1_score(target, predicted, zero_division=0)),
-        "baseline_accuracy": float(np.mean(target == majority_class)),
-    }
-    if training_rate is not None:
-        metrics["baseline_brier"] = float(np.mean((target - training_rate) ** 2))
-    return metrics
-
-
-def holdout_details(
-    pipeline: Pipeline, features: pd.DataFrame, target: pd.Series, *, seed: int
-) -> dict[str, Any]:
-    """What the model card draws: confusion matrix, ROC and reliability curves, and
-    permutation importance of each input, all on the held-out split."""
-    probabilities = pipeline.predict_proba(features)[:, 1]
-    predicted = (probabilities >= THRESHOLD).astype(int)
-    (tn, fp), (fn, tp) = confusion_matrix(target, predicted, labels=[0, 1]).tolist()
-    fpr, tpr, _ = roc_curve(target, probabilities)
-    observed, predicted_mean = calibration_curve(
-        target, probabilities, n_bins=CALIBRATION_BINS, strategy="quantile"
-    )
-    importance = permutation_importance(
-        pipeline,
-        features,
-        target,
-        scoring="roc_auc",
-        n_repeats=IMPORTANCE_REPEATS,
-        random_state=seed,
-    )
-    return {
-        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
-        "roc_curve": {"fpr": _rounded(fpr), "tpr": _rounded(tpr)},
-        "reliability_curve": {
-            "predicted": _rounded(predicted_mean),
-            "observed": _rounded(observed),
-        },
-        "permutation_importance": {
-            name: {"mean": float(mean), "std": float(std)}
-            for name, mean, std in zip(
-                FEATURE_NAMES,
-                importance.importances_mean,
-                importance.importances_std,
-                strict=True,
-            )
-        },
-    }
 
 
 def train(
@@ -577,7 +174,7 @@ def _train(
         for number, params in enumerate(settings, start=1):
             if progress:
                 progress(
-                    f"{ALGORITHMS[name][0]}, setting {number}/{len(settings)} ({_describe(params)})"
+                    f"{ALGORITHMS[name][0]}, setting {number}/{len(settings)} ({describe(params)})"
                 )
             cv = cross_validate_pipeline(
                 build_pipeline(name, seed=seed, params=params),
@@ -661,9 +258,7 @@ def _train(
         data_summary=summarize_data(dataset),
         git_commit=git_commit(),
     )
-    from ml_pipeline.plots import draw_plots
-
-    result.plots = draw_plots(result)
+    result.plots = draw_plots(evaluation=evaluation, holdout_metrics=holdout)
     result.duration_seconds = time.perf_counter() - started
     return result
 
@@ -673,39 +268,3 @@ def serialize_pipeline(pipeline: Pipeline) -> bytes:
     buffer = io.BytesIO()
     joblib.dump(pipeline, buffer, compress=3)
     return buffer.getvalue()
-
-
-def _describe(params: dict[str, Any]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in params.items())
-
-
-def _rounded(values: np.ndarray) -> list[float]:
-    # Four decimals are plenty for a curve and keep the stored JSON small.
-    return [round(float(value), 4) for value in values]
-
-
-def model_params(pipeline: Pipeline) -> dict[str, Any]:
-    """The model step's hyper-parameters, JSON-friendly; for the ensemble, its own (voting,
-    weights) and each member's model step's, named `member__parameter`."""
-    model = pipeline.named_steps["model"]
-    if not isinstance(model, VotingClassifier):
-        return _plain(model.get_params())
-    params = {key: model.get_params()[key] for key in ("voting", "weights")}
-    for name, member in model.estimators:
-        for key, value in member.named_steps["model"].get_params().items():
-            params[f"{name}__{key}"] = value
-    return _plain(params)
-
-
-def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    """JSON-friendly hyper-parameters: finite numbers, strings, booleans and None kept, others
-    named."""
-    plain: dict[str, Any] = {}
-    for key, value in sorted(params.items()):
-        if isinstance(value, float) and not np.isfinite(value):
-            plain[key] = repr(value)
-        elif isinstance(value, (bool, int, float, str)) or value is None:
-            plain[key] = value
-        else:
-            plain[key] = repr(value)
-    return plain

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from ml_pipeline.data import load_dataset
-from ml_pipeline.training import evaluate
+from ml_pipeline.evaluation import evaluate
 from survival.models import ModelVersion
 from survival.registry.artifacts import artifact_storage, load_pipeline
 from survival.registry.services import model_version_make_challenger, model_version_register

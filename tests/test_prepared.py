@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
+from ml_pipeline.candidates import build_pipeline, calibrated
 from ml_pipeline.explain import explain_many
 from ml_pipeline.prepared import PreparedPipeline
-from ml_pipeline.training import build_pipeline, calibrated
 
 TOLERANCE = 1e-9
 
@@ -81,10 +81,96 @@ def test_explanations_are_the_same_through_the_quick_path(trained_logreg, titani
 def test_a_pipeline_of_another_shape_is_answered_by_the_plain_path(titanic):
     from sklearn.linear_model import LogisticRegression
 
-    from ml_pipeline.training import NUMBER_COLUMNS
+    from ml_pipeline.candidates import NUMBER_COLUMNS
 
     numbers = titanic.features[NUMBER_COLUMNS].fillna(0)
     model = LogisticRegression().fit(numbers, titanic.target)
     prepared = PreparedPipeline(model)
     assert not prepared.quick
     assert np.array_equal(prepared.predict_proba(numbers), model.predict_proba(numbers))
+
+
+@pytest.fixture(scope="module")
+def small_titanic(titanic):
+    """Every fourth passenger: enough to fit every shape quickly."""
+    from ml_pipeline.data import Dataset
+
+    return Dataset(
+        features=titanic.features.iloc[::4],
+        target=titanic.target.iloc[::4],
+        sha256="",
+        rows=len(titanic.features.iloc[::4]),
+        source="every fourth bundled passenger",
+    )
+
+
+def varied_passengers(titanic) -> list[dict]:
+    """Every class, sex and port with unknown and extreme ages and fares, and real rows."""
+    from ml_pipeline.schema import FEATURES_BY_NAME
+
+    passengers = titanic.features.iloc[::7].to_dict(orient="records")
+    age, fare = FEATURES_BY_NAME["age"], FEATURES_BY_NAME["fare"]
+    for pclass in FEATURES_BY_NAME["pclass"].choice_values:
+        for sex in FEATURES_BY_NAME["sex"].choice_values:
+            for embarked in FEATURES_BY_NAME["embarked"].choice_values:
+                for years, paid in ((None, None), (age.minimum, fare.maximum), (age.maximum, 0.0)):
+                    passengers.append(
+                        {
+                            "pclass": pclass,
+                            "sex": sex,
+                            "age": years,
+                            "sibsp": 8,
+                            "parch": 0,
+                            "fare": paid,
+                            "embarked": embarked,
+                        }
+                    )
+    return passengers
+
+
+@pytest.mark.parametrize("calibration", [None, "sigmoid", "isotonic"])
+@pytest.mark.parametrize(
+    "algorithm", ["logreg", "random_forest", "hist_gradient_boosting", "ensemble"]
+)
+def test_every_family_and_calibration_takes_the_quick_path_with_equal_answers(
+    algorithm, calibration, small_titanic, titanic
+):
+    from sklearn.base import clone
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.pipeline import Pipeline
+
+    from ml_pipeline.schema import to_frame
+
+    pipeline = build_pipeline(algorithm, seed=3)
+    if calibration is not None:
+        *steps, (name, model) = pipeline.steps
+        wrapped = CalibratedClassifierCV(clone(model), method=calibration, cv=3)
+        pipeline = Pipeline([*steps, (name, wrapped)])
+    pipeline.fit(small_titanic.features, small_titanic.target)
+    prepared = PreparedPipeline(pipeline)
+    assert prepared.quick, prepared.reason
+    passengers = varied_passengers(titanic)
+    expected = pipeline.predict_proba(to_frame(passengers))[:, 1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quick = prepared.survival_probabilities(passengers)
+    assert np.abs(quick - expected).max() <= TOLERANCE
+
+
+def test_what_train_selects_by_default_is_quick(trained_auto):
+    # The ensemble, calibrated or not depending on the seed's folds; both shapes are
+    # covered above on every calibration method.
+    assert trained_auto.algorithm == "ensemble"
+    assert PreparedPipeline(trained_auto.pipeline).quick
+
+
+def test_a_pipeline_the_quick_path_does_not_know_says_why(titanic):
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import Pipeline
+
+    from ml_pipeline.candidates import NUMBER_COLUMNS
+
+    numbers = titanic.features[NUMBER_COLUMNS].fillna(0)
+    prepared = PreparedPipeline(Pipeline([("model", GaussianNB())]).fit(numbers, titanic.target))
+    assert not prepared.quick
+    assert prepared.reason == "a GaussianNB model"

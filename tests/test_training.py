@@ -10,20 +10,18 @@ import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import VotingClassifier
 
-from ml_pipeline.data import Dataset
-from ml_pipeline.schema import to_frame
-from ml_pipeline.training import (
+from ml_pipeline.candidates import (
     ALGORITHMS,
     BASE_ALGORITHMS,
     SEARCH_SPACE,
-    add_derived_features,
-    best_of,
     build_pipeline,
-    linear_terms,
     model_params,
-    passenger_terms,
-    train,
 )
+from ml_pipeline.data import Dataset
+from ml_pipeline.evaluation import best_of
+from ml_pipeline.features import add_derived_features, linear_terms, passenger_terms
+from ml_pipeline.schema import to_frame
+from ml_pipeline.training import train
 
 
 def banded_fares(rows: int = 400) -> Dataset:

@@ -207,7 +207,18 @@ def _read_verified(version: ModelVersion) -> Any:
     # Imported here: scikit-learn is loaded by the first prediction, not at Django start-up.
     from ml_pipeline.prepared import PreparedPipeline
 
-    return PreparedPipeline(pipeline)
+    prepared = PreparedPipeline(pipeline)
+    # Said once per version and process (the loaded pipeline is kept): which path answers.
+    if prepared.quick:
+        logger.info("v%s answers through the quick path", version.version)
+    else:
+        logger.warning(
+            "v%s answers through scikit-learn's own path (slower): the quick path does not "
+            "know %s",
+            version.version,
+            prepared.reason,
+        )
+    return prepared
 
 
 def clear_loaded_models() -> None:
