@@ -12,8 +12,8 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 
 from ml_pipeline.schema import FEATURE_NAMES, FEATURES, default_passenger
-from survival.api.endpoints import BODY_TOO_LARGE, NOT_JSON, PredictThrottle
 from survival.api.errors import INVALID_REQUEST, TOO_MANY_REQUESTS
+from survival.api.guards import BODY_TOO_LARGE, NOT_JSON, PredictThrottle
 from survival.api.schemas import MAX_PASSENGERS, Passenger
 from survival.models import Prediction
 from survival.registry.artifacts import MODEL_UNAVAILABLE, artifact_storage, clear_loaded_models

@@ -101,6 +101,9 @@ def test_the_card_shows_each_plot_from_the_storage(client, auto_version):
         assert response["Content-Type"] == "image/svg+xml"
         with artifact_storage().open(auto_version.plots[name], "rb") as stored:
             assert response.content == stored.read()
+        # Opened on its own, a plot may draw itself with inline styles and do nothing else.
+        directives = {part.strip() for part in response["Content-Security-Policy"].split(";")}
+        assert directives == {"default-src 'none'", "style-src 'unsafe-inline'"}
 
 
 def test_an_unknown_plot_or_version_is_not_found(client, auto_version):

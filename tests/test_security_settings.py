@@ -146,7 +146,8 @@ def test_the_api_uses_no_session_and_refuses_what_a_cross_site_form_can_send(
 ):
     from ninja.constants import NOT_SET
 
-    from survival.api.endpoints import NOT_JSON_CONTENT_TYPE, api
+    from survival.api.endpoints import api
+    from survival.api.guards import NOT_JSON_CONTENT_TYPE
 
     # No endpoint authenticates by session cookie, so a signed-in admin's cookie grants
     # nothing there (were one added, django-ninja would then demand the CSRF token). What a

@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from ninja import Schema
+from ninja import ModelSchema, Schema
 from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, create_model
 
 from ml_pipeline.schema import FEATURES, Feature
+from survival.models import ModelVersion
 
 MAX_PASSENGERS = 1000
 # Version numbers are stored as 32-bit positive integers.
@@ -146,25 +147,40 @@ class FeedbackOut(Schema):
     recorded_at: datetime = Field(description="When the outcome was first recorded.")
 
 
-class ModelVersionOut(Schema):
-    version: int
-    algorithm: str
-    algorithm_label: str
-    is_active: bool
-    created_at: datetime
-    activated_at: datetime | None
-    params: dict[str, Any]
+class ModelVersionOut(ModelSchema):
+    """A registered version as the registry records it (the model's own fields)."""
+
+    algorithm_label: str = Field(description="The algorithm in words.")
     cv_metrics: dict[str, dict[str, float]] = Field(
         description="Stratified cross-validation: {metric: {mean, std}}."
     )
     holdout_metrics: dict[str, float] = Field(description="Metrics on the held-out split.")
-    data_sha256: str
-    data_rows: int
-    train_rows: int
-    holdout_rows: int
+    params: dict[str, Any]
     library_versions: dict[str, str]
-    schema_fingerprint: str
-    artifact_sha256: str
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "version",
+            "algorithm",
+            "is_active",
+            "created_at",
+            "activated_at",
+            "params",
+            "cv_metrics",
+            "holdout_metrics",
+            "data_sha256",
+            "data_rows",
+            "train_rows",
+            "holdout_rows",
+            "library_versions",
+            "schema_fingerprint",
+            "artifact_sha256",
+        ]
+
+    @staticmethod
+    def resolve_algorithm_label(version: ModelVersion) -> str:
+        return version.get_algorithm_display()
 
 
 class ErrorOut(Schema):

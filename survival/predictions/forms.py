@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from django import forms
+from django.forms.boundfield import BoundField
 
 from ml_pipeline.schema import FEATURES, Feature
+
+FIELD_TEMPLATE = "survival/field.html"
 
 
 def _number_text(value: float | None) -> str:
@@ -28,21 +30,37 @@ def _error_messages(feature: Feature) -> dict[str, str]:
     return messages
 
 
+class PassengerBoundField(BoundField):
+    """A passenger field as Bootstrap draws it: the widget is marked `is-invalid` while the
+    field has errors."""
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            widget = widget or self.field.widget
+            attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
+        return attrs
+
+
 def field_for(feature: Feature) -> forms.Field:
-    """The form field for one schema feature: its label, help, range and choices."""
+    """The form field for one schema feature: its label, help, range and choices, drawn by
+    templates/survival/field.html (which keeps a stable error slot per field)."""
     common: dict[str, Any] = {
         "label": feature.label,
         "help_text": feature.help_text,
         "error_messages": _error_messages(feature),
+        "template_name": FIELD_TEMPLATE,
     }
     if feature.kind == "category":
         sample = feature.choices[0][0]
         return forms.TypedChoiceField(
             choices=[(str(value), label) for value, label in feature.choices],
             coerce=type(sample),
+            widget=forms.Select(attrs={"class": "form-select"}),
             **common,
         )
     attrs = {
+        "class": "form-control",
         "step": feature.step,
         "inputmode": "numeric" if feature.kind == "integer" else "decimal",
     }
@@ -63,7 +81,11 @@ def field_for(feature: Feature) -> forms.Field:
 
 
 class PassengerForm(forms.Form):
-    """One passenger's seven inputs; fields are added from the schema in its order."""
+    """One passenger's seven inputs; fields are added from the schema in its order. The
+    template writes the <form> element itself (with its htmx attributes) and draws each
+    field with `{{ field.as_field_group }}`."""
+
+    bound_field_class = PassengerBoundField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -74,9 +96,3 @@ class PassengerForm(forms.Form):
             # The error slot always exists (empty when valid), so a live update can fill it
             # without replacing the input the visitor is typing in.
             field.widget.attrs["aria-describedby"] = f"{auto_id}_helptext {auto_id}_error"
-        # The template writes the <form> element itself (with its htmx attributes); each
-        # field is drawn by our own template, which keeps a stable error slot per field.
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.field_template = "survival/field.html"

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap
 
 from ml_pipeline.errors import PredictorError
 from ml_pipeline.schema import FEATURE_NAMES, default_passenger
@@ -78,5 +79,5 @@ def _answer(
     if status == HTTPStatus.UNPROCESSABLE_ENTITY:
         # Keep the last good result on screen; the out-of-band parts of the answer mark it
         # out of date and put each error next to its field.
-        response["HX-Reswap"] = "none"
+        response = reswap(response, "none")
     return response

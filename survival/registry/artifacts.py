@@ -213,8 +213,7 @@ def _read_verified(version: ModelVersion) -> Any:
         logger.info("v%s answers through the quick path", version.version)
     else:
         logger.warning(
-            "v%s answers through scikit-learn's own path (slower): the quick path does not "
-            "know %s",
+            "v%s answers through scikit-learn's own path (slower): the quick path does not know %s",
             version.version,
             prepared.reason,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from csp.decorators import csp
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_control
@@ -22,7 +23,7 @@ from survival.registry.cards import data_rows, importance_rows, metric_rows, set
 
 PLOT_NOT_FOUND = "Model version {number} has no plot called {name!r}."
 # What a plot may do when opened on its own: draw itself with inline styles, nothing else.
-PLOT_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+PLOT_CONTENT_SECURITY_POLICY = {"default-src": ["'none'"], "style-src": ["'unsafe-inline'"]}
 
 
 @require_safe
@@ -52,6 +53,7 @@ def model_card(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_safe
 @cache_control(max_age=3600)
+@csp(PLOT_CONTENT_SECURITY_POLICY)
 def model_plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
     version = _version_or_404(number)
     file_name = version.plots.get(name)
@@ -62,9 +64,7 @@ def model_plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
             svg = plot.read()
     except OSError as exc:
         raise Http404(PLOT_NOT_FOUND.format(number=number, name=name)) from exc
-    response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Content-Security-Policy"] = PLOT_CONTENT_SECURITY_POLICY
-    return response
+    return HttpResponse(svg, content_type="image/svg+xml")
 
 
 def _version_or_404(number: int) -> ModelVersion:
