@@ -11,11 +11,14 @@ WORKERS ?= 2
 TRAIN_ARGS ?=
 # uv uses this machine's Python; it never downloads one.
 export UV_PYTHON_DOWNLOADS := never
-UV := $(BIN)/uv pip install --python $(BIN)/python --quiet
+# Installs exactly what uv.lock pins (--frozen: never re-resolves; fails if pyproject.toml and
+# the lock disagree). --inexact keeps the other extras' packages, so `make run` after
+# `make test` does not uninstall the test tools.
+SYNC := $(BIN)/uv sync --frozen --inexact --quiet --python $(BIN)/python
 # Hashed, compressed static files, served by whitenoise with far-future cache headers.
 SERVE_STATIC := whitenoise.storage.CompressedManifestStaticFilesStorage
 
-.PHONY: run serve bench test install lint format chromium clean help
+.PHONY: run serve bench test install lint format chromium clean help lock
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,9 +43,9 @@ serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, 
 bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings against the reference apps in bench/; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py
 
-test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end
+test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end, on every core
 	@./scripts/ensure_wrk.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 install: $(VENV)/.installed-app ## create .venv and install the app's dependencies
 
@@ -64,15 +67,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
-	$(UV) -r pyproject.toml
+$(VENV)/.installed-app: pyproject.toml uv.lock | $(BIN)/python
+	$(SYNC)
 	@touch $@
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(UV) -r pyproject.toml --extra bench
+$(VENV)/.installed-bench: pyproject.toml uv.lock | $(BIN)/python
+	$(SYNC) --extra bench
 	@./scripts/ensure_wrk.sh
 	@touch $@ $(VENV)/.installed-app
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(UV) -r pyproject.toml --extra test
+$(VENV)/.installed-test: pyproject.toml uv.lock | $(BIN)/python
+	$(SYNC) --extra test
 	@touch $@ $(VENV)/.installed-app
+
+lock: | $(BIN)/python ## re-resolve the dependencies of pyproject.toml into uv.lock (after changing them)
+	$(BIN)/uv lock

@@ -25,6 +25,16 @@ def django_db_modify_db_settings(
         database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def fast_password_hasher(django_test_environment) -> None:
+    """Test users' passwords are hashed with MD5: the real hasher is slow on purpose, and
+    tests that sign in would spend most of their time in it. Production keeps Django's."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def artifact_storage_in_tmp(settings, tmp_path: Path) -> Path:
     """Every test writes model files to its own folder, never to the project's artifacts/."""

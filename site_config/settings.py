@@ -1,7 +1,7 @@
 """Settings for the whole project, driven by environment variables.
 
-Every variable is read here, typed, through django-environ's `env` below; the README's
-settings table lists them all. Local defaults are safe: a SQLite file beside the code and
+Every variable is read here, typed, through environs' `env` below; the README's settings
+table lists them all. Local defaults are safe: a SQLite file beside the code and
 DEBUG off. A `.env` file at the project root (never committed; `make run` writes one with a
 generated secret key) fills in what the environment does not set. Production sets
 DJANGO_SECRET_KEY (required whenever DEBUG is off), DJANGO_ALLOWED_HOSTS and, optionally,
@@ -13,48 +13,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
+from environs import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# name → (type, default). Lists are comma-separated.
-env = environ.Env(
-    DJANGO_DEBUG=(bool, False),
-    DJANGO_SECRET_KEY=(str, ""),
-    DJANGO_ALLOWED_HOSTS=(list, ["localhost", "127.0.0.1", "[::1]"]),
-    DJANGO_CSRF_TRUSTED_ORIGINS=(list, []),
-    DATABASE_CONN_MAX_AGE=(int, 60),
-    DJANGO_SECURE_SSL_REDIRECT=(bool, False),
-    DJANGO_SECURE_PROXY_SSL_HEADER=(list, []),
-    DJANGO_SECURE_HSTS_SECONDS=(int, 0),
-    DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS=(bool, False),
-    DJANGO_SECURE_HSTS_PRELOAD=(bool, False),
-    DJANGO_SECURE_COOKIES=(bool, False),
-    DJANGO_LOGIN_FAILURE_LIMIT=(int, 5),
-    DJANGO_LOGIN_COOLOFF_HOURS=(float, 0.25),
-    API_MAX_BODY_BYTES=(int, 1024 * 1024),
-    API_PREDICT_RATE=(str, "120/min"),
-    API_TRUSTED_PROXIES=(int, 0),
-    BATCH_MAX_UPLOAD_BYTES=(int, 10 * 1024 * 1024),
-    BATCH_MAX_ROWS=(int, 200_000),
-    DJANGO_STATICFILES_BACKEND=(str, "django.contrib.staticfiles.storage.StaticFilesStorage"),
-    ARTIFACTS_DIR=(str, str(BASE_DIR / "artifacts")),
-    DJANGO_CACHE_BACKEND=(str, "django.core.cache.backends.locmem.LocMemCache"),
-    DJANGO_CACHE_LOCATION=(str, ""),
-    LOG_LEVEL=(str, "INFO"),
-    PROMOTION_GATE_MAX_AUC_DROP=(float, 0.02),
-    PROMOTION_GATE_MAX_BRIER_RISE=(float, 0.02),
-    PROMOTION_GATE_MIN_AUC=(float, 0.75),
-    PROMOTION_GATE_MAX_BRIER=(float, 0.20),
-    METRICS_TOKEN=(str, ""),
-)
+# Every variable is read below with its type and default (environs: a value that does not
+# parse stops the start with the variable's name and what is wrong with it).
+env = Env()
 # Values already in the environment win over the file's.
-environ.Env.read_env(BASE_DIR / ".env")
+env.read_env(BASE_DIR / ".env", recurse=False)
 
-DEBUG = env("DJANGO_DEBUG")
+DEBUG = env.bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -63,8 +35,8 @@ if not SECRET_KEY:
     # Only ever used with DEBUG on, on a developer's machine.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = env("DJANGO_ALLOWED_HOSTS")
-CSRF_TRUSTED_ORIGINS = env("DJANGO_CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -134,8 +106,13 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env("DATABASE_CONN_MAX_AGE")
+DATABASES = {
+    "default": env.dj_db_url(
+        "DATABASE_URL",
+        f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", 60),
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several workers write prediction rows to one file: writers queue for the lock (up to
     # 20 s) instead of failing, and WAL lets readers go on meanwhile without an fsync per row.
@@ -163,10 +140,10 @@ USE_TZ = True
 # --- security ----------------------------------------------------------------------------
 # Behind HTTPS (directly or through a proxy) production turns these on; they stay off by
 # default so that `make run`, the tests and a first look on http://127.0.0.1 work.
-SECURE_SSL_REDIRECT = env("DJANGO_SECURE_SSL_REDIRECT")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", False)
 # "HTTP_X_FORWARDED_PROTO,https": the header a trusted proxy sets on HTTPS requests. Only set
 # it when such a proxy strips that header from clients, or anyone could claim HTTPS.
-_proxy_ssl_header = env("DJANGO_SECURE_PROXY_SSL_HEADER")
+_proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", [])
 if _proxy_ssl_header:
     if len(_proxy_ssl_header) != 2:
         raise ImproperlyConfigured(
@@ -174,10 +151,10 @@ if _proxy_ssl_header:
             "e.g. HTTP_X_FORWARDED_PROTO,https"
         )
     SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
-SECURE_HSTS_SECONDS = env("DJANGO_SECURE_HSTS_SECONDS")
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS")
-SECURE_HSTS_PRELOAD = env("DJANGO_SECURE_HSTS_PRELOAD")
-SESSION_COOKIE_SECURE = env("DJANGO_SECURE_COOKIES")
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Said explicitly although they are Django's defaults: they are part of the contract.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -204,8 +181,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Admin logins: after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
 # that pair is refused (HTTP 429) for AXES_COOLOFF_TIME hours. Addresses are REMOTE_ADDR.
-AXES_FAILURE_LIMIT = env("DJANGO_LOGIN_FAILURE_LIMIT")
-AXES_COOLOFF_TIME = env("DJANGO_LOGIN_COOLOFF_HOURS")
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env.float("DJANGO_LOGIN_COOLOFF_HOURS", 0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Lockouts are still logged; the banner it prints at every start of manage.py is not.
@@ -220,7 +197,7 @@ CSRF_FAILURE_VIEW = "survival.error_pages.csrf_failure"
 # refused (400; the API answers 413 itself). Uploaded files (the /batch page, one file, up to
 # BATCH_MAX_UPLOAD_BYTES) do not count towards it; above FILE_UPLOAD_MAX_MEMORY_SIZE they
 # are spooled to a temporary file instead of memory.
-API_MAX_BODY_BYTES = env("API_MAX_BODY_BYTES")
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
@@ -232,12 +209,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Trained model files. They go through Django's storage API, so several machines can share
 # them by pointing the "artifacts" storage at shared storage; they are never served over HTTP.
-ARTIFACTS_DIR = Path(env("ARTIFACTS_DIR"))
+ARTIFACTS_DIR = env.path("ARTIFACTS_DIR", BASE_DIR / "artifacts")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # `make serve` collects into hashed, compressed files that whitenoise serves with
     # far-future cache headers; development and tests use the files where they are.
-    "staticfiles": {"BACKEND": env("DJANGO_STATICFILES_BACKEND")},
+    "staticfiles": {
+        "BACKEND": env.str(
+            "DJANGO_STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
     "artifacts": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": ARTIFACTS_DIR, "base_url": None},
@@ -248,7 +229,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
 
 # Django's cache holds the API's throttle counts and the /batch page's scored files for
@@ -256,21 +237,21 @@ LOGGING = {
 # a shared cache (e.g. DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache).
 CACHES = {
     "default": {
-        "BACKEND": env("DJANGO_CACHE_BACKEND"),
-        "LOCATION": env("DJANGO_CACHE_LOCATION"),
+        "BACKEND": env.str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": env.str("DJANGO_CACHE_LOCATION", ""),
     }
 }
 
 # The JSON API: predictions per client ("<count>/<s|min|hour|day>"), and the largest body.
-API_PREDICT_RATE = env("API_PREDICT_RATE")
+API_PREDICT_RATE = env.str("API_PREDICT_RATE", "120/min")
 # API_MAX_BODY_BYTES is set with the request size limits above.
 # The client is the connecting address; behind N trusted proxies, the Nth address from the
 # end of X-Forwarded-For (0 ignores the header, which clients could otherwise forge).
-NINJA_NUM_PROXIES = env("API_TRUSTED_PROXIES")
+NINJA_NUM_PROXIES = env.int("API_TRUSTED_PROXIES", 0)
 
 # The /batch page: the largest upload and the most rows it scores.
-BATCH_MAX_UPLOAD_BYTES = env("BATCH_MAX_UPLOAD_BYTES")
-BATCH_MAX_ROWS = env("BATCH_MAX_ROWS")
+BATCH_MAX_UPLOAD_BYTES = env.int("BATCH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+BATCH_MAX_ROWS = env.int("BATCH_MAX_ROWS", 200_000)
 
 # --- operating the model -----------------------------------------------------------------
 # The promotion gate: a version is activated only when its held-out ROC AUC is at least
@@ -279,15 +260,15 @@ BATCH_MAX_ROWS = env("BATCH_MAX_ROWS")
 # The bundled data gives every candidate a held-out ROC AUC of about 0.85–0.90 and a Brier
 # score of about 0.12–0.15, well inside the floors, so a first model always activates.
 PROMOTION_GATE = {
-    "max_auc_drop": env("PROMOTION_GATE_MAX_AUC_DROP"),
-    "max_brier_rise": env("PROMOTION_GATE_MAX_BRIER_RISE"),
-    "min_auc": env("PROMOTION_GATE_MIN_AUC"),
-    "max_brier": env("PROMOTION_GATE_MAX_BRIER"),
+    "max_auc_drop": env.float("PROMOTION_GATE_MAX_AUC_DROP", 0.02),
+    "max_brier_rise": env.float("PROMOTION_GATE_MAX_BRIER_RISE", 0.02),
+    "min_auc": env.float("PROMOTION_GATE_MIN_AUC", 0.75),
+    "max_brier": env.float("PROMOTION_GATE_MAX_BRIER", 0.20),
 }
 
 # GET /metrics (Prometheus): open when DEBUG is on; in production off, unless METRICS_TOKEN
 # is set, and then only for requests carrying "Authorization: Bearer <METRICS_TOKEN>".
 # METRICS_ENABLED=1 without a token opens it to anyone who can reach the server (e.g. when
 # only a private network can).
-METRICS_TOKEN = env("METRICS_TOKEN")
-METRICS_ENABLED = env.bool("METRICS_ENABLED", default=DEBUG or bool(METRICS_TOKEN))
+METRICS_TOKEN = env.str("METRICS_TOKEN", "")
+METRICS_ENABLED = env.bool("METRICS_ENABLED", DEBUG or bool(METRICS_TOKEN))

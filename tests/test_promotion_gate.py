@@ -244,4 +244,6 @@ def test_the_gate_is_configured_from_the_environment():
         text=True,
     )
     assert broken.returncode != 0
-    assert "PROMOTION_GATE_MAX_BRIER must be a number, not 'a fifth'." in broken.stderr
+    # Named, with what is wrong, before anything else starts.
+    message = 'Environment variable "PROMOTION_GATE_MAX_BRIER" invalid: Not a valid number.'
+    assert message in broken.stderr
