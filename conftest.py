@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import joblib
 import pytest
 
 from ml_pipeline.data import Dataset, load_dataset
@@ -58,22 +63,43 @@ def titanic() -> Dataset:
     return load_dataset()
 
 
-@pytest.fixture(scope="session")
-def trained_logreg(titanic: Dataset) -> TrainingResult:
-    """One logistic regression trained on the bundled data, shared by the whole session."""
-    return train(titanic, algorithm="logreg", seed=7)
+def trained_once(
+    tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, build: Callable
+) -> Any:
+    """`build()` run once for the whole test run: with pytest-xdist, the first worker that
+    needs it builds it while the others wait, then they all read the same result from the
+    run's shared temporary folder (training is the slowest thing the tests do)."""
+    if worker_id == "master":
+        return build()
+    shared = tmp_path_factory.getbasetemp().parent
+    stored = shared / f"{name}.joblib"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stored.exists():
+            return joblib.load(stored)
+        value = build()
+        joblib.dump(value, stored)
+        return value
 
 
 @pytest.fixture(scope="session")
-def trained_forest(titanic: Dataset) -> TrainingResult:
-    return train(titanic, algorithm="random_forest", seed=7)
+def trained_logreg(tmp_path_factory, worker_id, titanic: Dataset) -> TrainingResult:
+    """One logistic regression trained on the bundled data, shared by the whole run."""
+    build = partial(train, titanic, algorithm="logreg", seed=7)
+    return trained_once(tmp_path_factory, worker_id, "logreg", build)
 
 
 @pytest.fixture(scope="session")
-def trained_auto(titanic: Dataset) -> TrainingResult:
+def trained_forest(tmp_path_factory, worker_id, titanic: Dataset) -> TrainingResult:
+    build = partial(train, titanic, algorithm="random_forest", seed=7)
+    return trained_once(tmp_path_factory, worker_id, "random_forest", build)
+
+
+@pytest.fixture(scope="session")
+def trained_auto(tmp_path_factory, worker_id, titanic: Dataset) -> TrainingResult:
     """The full `auto` run on the bundled data (every candidate, search, calibration, plots),
     done once and shared by every test that needs the real selected model."""
-    return train(titanic, seed=7)
+    return trained_once(tmp_path_factory, worker_id, "auto", partial(train, titanic, seed=7))
 
 
 @pytest.fixture
