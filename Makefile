@@ -45,7 +45,7 @@ bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings
 
 test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end, on every core
 	@./scripts/ensure_wrk.sh
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist worksteal
 
 install: $(VENV)/.installed-app ## create .venv and install the app's dependencies
 

@@ -139,3 +139,12 @@ def version_with(db, trained_logreg: TrainingResult):
         return model_version_register(result=result)
 
     return register
+
+
+# The slowest tests (servers started in subprocesses, whole training runs) are handed out
+# first, so that pytest-xdist's workers do not end up waiting on one of them at the end.
+SLOW_FIRST = ("tests/test_bench.py", "tests/test_serving.py", "tests/test_training.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
