@@ -5,6 +5,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from gunicorn.http import wsgi
+
 # The folder this master made for the workers' metrics, removed when it exits.
 _made_metrics_dir: str | None = None
 
@@ -41,3 +43,15 @@ def child_exit(server, worker):
 def on_exit(server):
     if _made_metrics_dir:
         shutil.rmtree(_made_metrics_dir, ignore_errors=True)
+
+
+class _AnonymousResponse(wsgi.Response):
+    """gunicorn's response without the `Server` header that names the software and its
+    version: nothing a client needs, and a hint for whoever probes for known weaknesses.
+    gunicorn has no setting for it."""
+
+    def default_headers(self):
+        return [header for header in super().default_headers() if not header.startswith("Server:")]
+
+
+wsgi.Response = _AnonymousResponse

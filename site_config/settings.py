@@ -156,6 +156,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SAMESITE = "Lax"
 # Said explicitly although they are Django's defaults: they are part of the contract.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -205,7 +207,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles")
 
 # Trained model files. They go through Django's storage API, so several machines can share
 # them by pointing the "artifacts" storage at shared storage; they are never served over HTTP.
@@ -232,13 +234,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
 
-# Django's cache holds the API's throttle counts and the /batch page's scored files for
-# download. The default (memory of one process) suits one worker; with several, point it at
-# a shared cache (e.g. DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache).
+# Django's cache holds the API's throttle counts and the /batch page's scored files until
+# they are downloaded. The default, files in one folder, is shared by every worker of a host
+# (`make serve` runs several); with several hosts, point it at a cache they share (e.g.
+# DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
+# DJANGO_CACHE_LOCATION=redis://host:6379).
 CACHES = {
     "default": {
-        "BACKEND": env.str("DJANGO_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
-        "LOCATION": env.str("DJANGO_CACHE_LOCATION", ""),
+        "BACKEND": env.str(
+            "DJANGO_CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"
+        ),
+        "LOCATION": env.str("DJANGO_CACHE_LOCATION", str(BASE_DIR / "cache")),
     }
 }
 

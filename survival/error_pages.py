@@ -10,15 +10,20 @@ unusable connection at the end of each request.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template import loader
+from django.utils.cache import add_never_cache_headers
+
+logger = logging.getLogger("django.request")
 
 API_PREFIX = "/api/"
 DATABASE_UNAVAILABLE = (
@@ -58,13 +63,18 @@ KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
 
 
 def error_response(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
-    """The site's answer for an error: JSON under /api/, the error page elsewhere."""
+    """The site's answer for an error: JSON under /api/, the error page elsewhere. Never
+    cached: the next request may well succeed."""
     if request.path.startswith(API_PREFIX):
-        return JsonResponse({"detail": message}, status=status)
-    # Rendered without the request's context: its context processors might need the very
-    # database or session that just failed.
-    context = {"status": int(status), "title": TITLES.get(status, "Error"), "message": message}
-    return HttpResponse(loader.render_to_string("error.html", context), status=status)
+        response: HttpResponse = JsonResponse({"detail": message}, status=status)
+    else:
+        # Rendered without the request's context: its context processors might need the
+        # very database or session that just failed.
+        context = {"status": int(status), "title": TITLES.get(status, "Error"), "message": message}
+        response = HttpResponse(loader.render_to_string("error.html", context), status=status)
+    add_never_cache_headers(response)
+    response.from_error_pages = True
+    return response
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -85,7 +95,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return error_response(request, status=HTTPStatus.FORBIDDEN, message=CSRF_FAILED)
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+def page_not_found(request: HttpRequest, exception: Exception | None) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         message = API_NOT_FOUND.format(path=request.path)
     else:
@@ -110,8 +120,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def login_locked_out(request: HttpRequest, credentials: Any = None, **kwargs: Any) -> HttpResponse:
     """settings.AXES_LOCKOUT_CALLABLE: the admin's sign-in after too many wrong passwords."""
-    from django.conf import settings
-
     minutes = float(settings.AXES_COOLOFF_TIME) * 60
     message = LOCKED_OUT.format(minutes=round(minutes, 1))
     return error_response(request, status=HTTPStatus.TOO_MANY_REQUESTS, message=message)
@@ -119,24 +127,48 @@ def login_locked_out(request: HttpRequest, credentials: Any = None, **kwargs: An
 
 class ErrorPageMiddleware:
     """Gives the bare error answers (405 from a view's method check, in the API too, and any
-    error answer without a body) the site's page or JSON body, keeping status and headers."""
+    error answer without a body) the site's page or JSON body, keeping status and headers.
+
+    With DEBUG on (`make run`), Django answers a missing page or a crash with its debug page
+    instead of calling the handlers above; people using the app still get the site's page
+    (the traceback is in the console, where Django logs every crash)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if response.status_code < 400 or getattr(response, "from_error_pages", False):
+            return response
         # Django's method checks answer 405 with no body, django-ninja's with plain text.
         bare = not response.streaming and not response.content
-        if response.status_code < 400 or not (bare or isinstance(response, HttpResponseNotAllowed)):
+        # With DEBUG on, an address no URL pattern matches gets Django's debug page.
+        unmatched = settings.DEBUG and request.resolver_match is None
+        if not (bare or unmatched or isinstance(response, HttpResponseNotAllowed)):
             return response
-        if response.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            replaced = page_not_found(request, None)
+        elif response.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
             allowed = response.get("Allow", "")
             message = METHOD_NOT_ALLOWED.format(method=request.method, allowed=allowed)
+            replaced = error_response(request, status=response.status_code, message=message)
         else:
             message = TITLES.get(response.status_code, "Error") + "."
-        replaced = error_response(request, status=response.status_code, message=message)
+            replaced = error_response(request, status=response.status_code, message=message)
         for header in KEPT_HEADERS:
             if header in response:
                 replaced[header] = response[header]
         return replaced
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """With DEBUG off Django's handlers answer; with it on, this does what they would."""
+        if not settings.DEBUG:
+            return None
+        if isinstance(exception, Http404):
+            return page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return permission_denied(request, exception)
+        if isinstance(exception, SuspiciousOperation):
+            return bad_request(request, exception)
+        logger.error("Internal Server Error: %s", request.path, exc_info=exception)
+        return server_error(request)

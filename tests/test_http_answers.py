@@ -16,6 +16,7 @@ from survival.error_pages import (
     CSRF_FAILED,
     FORBIDDEN,
     NOT_FOUND,
+    SERVER_ERROR,
     TOO_LARGE,
 )
 
@@ -116,3 +117,28 @@ def test_a_locked_out_sign_in_is_the_sites_429(visitor, settings):
     visitor.post("/admin/login/", form)
     response = visitor.post("/admin/login/", form)
     assert_site_page(response, HTTPStatus.TOO_MANY_REQUESTS, "Too many failed sign-ins")
+
+
+def test_with_debug_on_people_still_get_the_sites_pages(visitor, settings, monkeypatch):
+    # `make run` keeps DEBUG on for tracebacks in the console; pages stay the product's.
+    settings.DEBUG = True
+    assert_site_page(visitor.get("/no-such-page/"), HTTPStatus.NOT_FOUND, NOT_FOUND)
+    assert_site_page(visitor.get("/models/999/"), HTTPStatus.NOT_FOUND, "")
+    api = visitor.get("/api/v1/nothing-here")
+    assert api.json() == {"detail": API_NOT_FOUND.format(path="/api/v1/nothing-here")}
+
+    from survival.predictions import views
+
+    def explode(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views, "passenger_preview", explode)
+    crashed = visitor.get("/?pclass=1&sex=female&age=30&sibsp=0&parch=0&fare=80&embarked=S")
+    assert_site_page(crashed, HTTPStatus.INTERNAL_SERVER_ERROR, SERVER_ERROR)
+    assert "a bug" not in crashed.content.decode()
+
+
+@pytest.mark.parametrize("address", ["/", "/models/", "/batch/", "/no-such-page/"])
+def test_pages_are_not_cached_by_shared_caches(visitor, active_version, address):
+    control = visitor.get(address)["Cache-Control"]
+    assert "no-cache" in control or "no-store" in control

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -66,9 +67,17 @@ def deployment(tmp_path_factory, request) -> dict[str, str]:
         # serving, so the promotion gate lets any version through.
         "PROMOTION_GATE_MAX_AUC_DROP": "1",
         "PROMOTION_GATE_MAX_BRIER_RISE": "1",
+        # As `make serve`: the default cache (files, shared by a host's workers) and hashed
+        # static files served by whitenoise.
+        "DJANGO_CACHE_LOCATION": str(folder / "cache"),
+        "DJANGO_STATIC_ROOT": str(folder / "static"),
+        "DJANGO_STATICFILES_BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
     }
+    env.pop("DJANGO_CACHE_BACKEND", None)
     manage = [PYTHON, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput"], cwd=PROJECT_DIR, env=env, check=True)
+    collect = [*manage, "collectstatic", "--noinput", "--verbosity=0"]
+    subprocess.run(collect, cwd=PROJECT_DIR, env=env, check=True)
     train = [*manage, "train", "--data", str(small), "--algorithm", "logreg", "--quiet"]
     for seed, activate in ((1, ["--activate"]), (2, [])):
         subprocess.run(
@@ -219,3 +228,60 @@ def test_metrics_add_up_every_worker(deployment, tmp_path):
         assert len(writers) == 2
     finally:
         stop_server(server)
+
+
+def test_headers_are_what_tools_expect(two_servers):
+    base = two_servers[0]
+    with urllib.request.urlopen(f"{base}/") as page:
+        html = page.read().decode()
+        # No header names the server software.
+        assert page.headers["Server"] is None
+        assert "no-cache" in page.headers["Cache-Control"]
+    head = urllib.request.Request(f"{base}/models/", method="HEAD")
+    with urllib.request.urlopen(head) as answer:
+        assert answer.status == HTTPStatus.OK
+        assert answer.read() == b""
+    # Hashed static files are cached for good.
+    stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]+\.css)"', html).group(1)
+    with urllib.request.urlopen(f"{base}{stylesheet}") as static:
+        control = static.headers["Cache-Control"]
+    assert "immutable" in control
+    assert "max-age=315360000" in control
+
+
+def test_a_batch_uploaded_through_one_worker_downloads_through_any(two_servers):
+    """`make serve`'s default cache is shared by the workers: every scored file uploaded
+    through one worker can be downloaded through the other (connections go to either)."""
+    import http.cookiejar
+
+    base = two_servers[0]
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = browser.open(f"{base}/batch/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    csv = "pclass,sex,age,sibsp,parch,fare,embarked\n1,female,30,0,0,80,S\n3,male,22,1,0,7.25,S\n"
+    boundary = "passenger-file-boundary"
+    body = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
+        f"{token}\r\n--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="passengers.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+        f"{csv}\r\n--{boundary}--\r\n"
+    ).encode()
+    downloaded = []
+    for _ in range(20):
+        upload = urllib.request.Request(
+            f"{base}/batch/",
+            data=body,
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Referer": f"{base}/batch/",
+                "Connection": "close",
+            },
+        )
+        result = browser.open(upload).read().decode()
+        link = re.search(r'href="(/batch/[^"]+/scored\.csv)"', result).group(1)
+        with browser.open(f"{base}{link}") as download:
+            downloaded.append(download.read().decode().splitlines()[0])
+    assert downloaded == ["Survived,Probability"] * 20

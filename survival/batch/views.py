@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,6 +33,7 @@ DOWNLOAD_GONE = "This scored file is no longer available; upload the file again.
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
+@never_cache
 @vary_on_headers("HX-Request")
 def batch(request: HtmxHttpRequest) -> HttpResponse:
     context = _page_context()
@@ -58,6 +60,7 @@ def batch(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_safe
+@never_cache
 def batch_download(request: HtmxHttpRequest, token: str) -> HttpResponse:
     stored = scored_file_get(token=token)
     if stored is None:

@@ -27,6 +27,7 @@ PLOT_CONTENT_SECURITY_POLICY = {"default-src": ["'none'"], "style-src": ["'unsaf
 
 
 @require_safe
+@cache_control(no_cache=True)
 def model_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "survival/models/list.html", {"versions": selectors.model_version_list()}
@@ -34,6 +35,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@cache_control(no_cache=True)
 def model_card(request: HttpRequest, number: int) -> HttpResponse:
     version = _version_or_404(number)
     context: dict[str, Any] = {
