@@ -24,13 +24,16 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 run: $(VENV)/.installed-app ## set up everything, train a first model if none is active, serve on HOST:PORT
-	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(BIN)/python manage.py train --activate --skip-if-active
-	@DJANGO_DEBUG=1 ./scripts/ensure_superuser.sh $(BIN)/python
+	@# A secret key in .env, so the README's manage.py commands work as written afterwards.
+	@./scripts/ensure_env_file.sh $(BIN)/python
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py train --activate --skip-if-active
+	@./scripts/ensure_superuser.sh $(BIN)/python
+	@# DEBUG for tracebacks in this console; visitors still get the site's own error pages.
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, gunicorn with WORKERS on HOST:PORT (needs DJANGO_SECRET_KEY)
-	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve needs DJANGO_SECRET_KEY (and optionally DATABASE_URL)." >&2; exit 1; }
+serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, gunicorn with WORKERS on HOST:PORT (needs DJANGO_SECRET_KEY, from the environment or .env)
+	@test -n "$$DJANGO_SECRET_KEY" || grep -qs '^DJANGO_SECRET_KEY=' .env || { echo "make serve needs DJANGO_SECRET_KEY, in the environment or in .env (and optionally DATABASE_URL)." >&2; exit 1; }
 	$(BIN)/python manage.py migrate --noinput
 	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py train --activate --skip-if-active $(TRAIN_ARGS)

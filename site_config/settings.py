@@ -22,7 +22,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # parse stops the start with the variable's name and what is wrong with it).
 env = Env()
 # Values already in the environment win over the file's.
-env.read_env(BASE_DIR / ".env", recurse=False)
+env.read_env(env.path("DJANGO_ENV_FILE", BASE_DIR / ".env"), recurse=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", False)
 
