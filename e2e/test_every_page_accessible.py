@@ -1,0 +1,54 @@
+"""axe-core finds no serious or critical violation on any page a person can reach, at a
+desktop width (1280 px) and a phone's (360 px), in the light and the dark scheme."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import Browser
+
+from e2e.conftest import serious_violations
+from survival.registry.services import model_version_activate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PUBLIC_PAGES = [
+    "/",
+    "/?pclass=1&sex=female&age=30&sibsp=0&parch=0&fare=80&embarked=S",
+    "/models/",
+    "/models/{version}/",
+    "/batch/",
+    "/no-such-page/",
+]
+ADMIN_PAGES = [
+    "/admin/survival/modelversion/",
+    "/admin/survival/modelversion/{pk}/change/",
+    "/admin/survival/modelversion/{other}/activate/",
+]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 360])
+def test_no_page_has_a_serious_violation(
+    browser: Browser, live_server, version_with, width, scheme
+):
+    version = model_version_activate(version=version_with(roc_auc=0.86, brier=0.13))
+    other = version_with(roc_auc=0.86, brier=0.13)
+    User.objects.create_superuser("auditor", "a@example.com", "an-auditors-password")
+    context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
+    page = context.new_page()
+    found = {}
+    try:
+        for address in PUBLIC_PAGES:
+            page.goto(live_server.url + address.format(version=version.version))
+            found[address] = serious_violations(page)
+        page.goto(live_server.url + "/admin/login/")
+        page.fill("#id_username", "auditor")
+        page.fill("#id_password", "an-auditors-password")
+        page.click("input[type=submit]")
+        for address in ADMIN_PAGES:
+            page.goto(live_server.url + address.format(pk=version.pk, other=other.pk))
+            found[address] = serious_violations(page)
+    finally:
+        context.close()
+    assert {address: problems for address, problems in found.items() if problems} == {}
