@@ -142,3 +142,32 @@ def test_with_debug_on_people_still_get_the_sites_pages(visitor, settings, monke
 def test_pages_are_not_cached_by_shared_caches(visitor, active_version, address):
     control = visitor.get(address)["Cache-Control"]
     assert "no-cache" in control or "no-store" in control
+
+
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cache-Control",
+)
+
+
+def test_the_htmx_partial_carries_the_full_pages_security_headers(visitor, active_version):
+    from django.urls import reverse
+
+    form = {"pclass": "1", "sex": "female", "age": "30", "sibsp": "0", "parch": "0"}
+    form |= {"fare": "80", "embarked": "S"}
+    page = visitor.post(reverse("survival:predict"), form)
+    partial = visitor.post(reverse("survival:predict"), form, HTTP_HX_REQUEST="true")
+    assert "<html" in page.content.decode()
+    assert "<html" not in partial.content.decode()
+    for header in SECURITY_HEADERS:
+        assert page.get(header) is not None, header
+        assert partial.get(header) == page.get(header), header
+
+
+def test_the_csrf_cookie_is_same_site_lax(visitor):
+    response = visitor.get("/")
+    assert response.cookies["csrftoken"]["samesite"] == "Lax"
