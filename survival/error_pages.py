@@ -125,6 +125,15 @@ def login_locked_out(request: HttpRequest, credentials: Any = None, **kwargs: An
     return error_response(request, status=HTTPStatus.TOO_MANY_REQUESTS, message=message)
 
 
+def options_answer(allowed: str) -> HttpResponse:
+    """200 with an Allow header naming the methods an address accepts, OPTIONS included."""
+    methods = [method.strip() for method in allowed.split(",") if method.strip()]
+    answer = HttpResponse(status=HTTPStatus.OK)
+    answer["Allow"] = ", ".join([*methods, "OPTIONS"])
+    answer["Content-Length"] = "0"
+    return answer
+
+
 class ErrorPageMiddleware:
     """Gives the bare error answers (405 from a view's method check, in the API too, and any
     error answer without a body) the site's page or JSON body, keeping status and headers.
@@ -140,6 +149,10 @@ class ErrorPageMiddleware:
         response = self.get_response(request)
         if response.status_code < 400 or getattr(response, "from_error_pages", False):
             return response
+        if request.method == "OPTIONS" and response.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+            # OPTIONS asks which methods an address accepts: the answer to that question is
+            # the Allow header of the method check, and it is not an error.
+            return options_answer(response.get("Allow", ""))
         # Django's method checks answer 405 with no body, django-ninja's with plain text.
         bare = not response.streaming and not response.content
         # With DEBUG on, an address no URL pattern matches gets Django's debug page.

@@ -171,3 +171,19 @@ def test_the_htmx_partial_carries_the_full_pages_security_headers(visitor, activ
 def test_the_csrf_cookie_is_same_site_lax(visitor):
     response = visitor.get("/")
     assert response.cookies["csrftoken"]["samesite"] == "Lax"
+
+
+@pytest.mark.parametrize(
+    ("address", "methods"),
+    [
+        ("/", "GET, HEAD, OPTIONS"),
+        ("/predict/", "GET, HEAD, POST, OPTIONS"),
+        ("/healthz", "GET, HEAD, OPTIONS"),
+        ("/api/v1/predict", "POST, OPTIONS"),
+    ],
+)
+def test_options_says_which_methods_an_address_accepts(visitor, address, methods):
+    response = visitor.options(address)
+    assert response.status_code == HTTPStatus.OK
+    assert response["Allow"] == methods
+    assert response.content == b""
