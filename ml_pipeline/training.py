@@ -50,6 +50,14 @@ from ml_pipeline.evaluation import (
     evaluate,
     holdout_details,
 )
+
+# Model files saved before the DataFrame steps moved to `features` name them here; these
+# names keep such files loadable.
+from ml_pipeline.features import (  # noqa: F401
+    add_derived_features,
+    linear_terms,
+    passenger_terms,
+)
 from ml_pipeline.plots import draw_plots
 from ml_pipeline.provenance import (
     git_commit,

@@ -174,3 +174,11 @@ def test_a_pipeline_the_quick_path_does_not_know_says_why(titanic):
     prepared = PreparedPipeline(Pipeline([("model", GaussianNB())]).fit(numbers, titanic.target))
     assert not prepared.quick
     assert prepared.reason == "a GaussianNB model"
+
+
+def test_model_files_saved_before_the_steps_moved_still_find_them():
+    # Pickled pipelines name their DataFrame steps by module; older files name `training`.
+    from ml_pipeline import features, training
+
+    for name in ("add_derived_features", "passenger_terms", "linear_terms"):
+        assert getattr(training, name) is getattr(features, name)
