@@ -32,8 +32,10 @@ PRODUCTION_ENV = {
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    # A clean environment: nothing from the test run (its key, DEBUG) leaks in.
+    # A clean environment: nothing from the test run (its key, DEBUG) leaks in, nor from the
+    # .env file `make run` writes in this checkout.
     base = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
+    base["DJANGO_ENV_FILE"] = os.devnull
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
