@@ -11,8 +11,8 @@ WORKERS ?= 2
 TRAIN_ARGS ?=
 # uv uses this machine's Python; it never downloads one.
 export UV_PYTHON_DOWNLOADS := never
-# Installs exactly what uv.lock pins (--frozen: never re-resolves; fails if pyproject.toml and
-# the lock disagree). --inexact keeps the other extras' packages, so `make run` after
+# Installs exactly what uv.lock pins (--frozen: never re-resolves; after changing
+# pyproject.toml, run `make lock` and commit uv.lock). --inexact keeps the other extras' packages, so `make run` after
 # `make test` does not uninstall the test tools.
 SYNC := $(BIN)/uv sync --frozen --inexact --quiet --python $(BIN)/python
 # Hashed, compressed static files, served by whitenoise with far-future cache headers.
