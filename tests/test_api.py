@@ -9,11 +9,10 @@ from http import HTTPStatus
 import pydantic
 import pytest
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 
 from ml_pipeline.schema import FEATURE_NAMES, FEATURES, default_passenger
-from survival.api.errors import INVALID_REQUEST, TOO_MANY_REQUESTS
-from survival.api.guards import BODY_TOO_LARGE, NOT_JSON, PredictThrottle
+from survival.api.errors import INVALID_REQUEST
+from survival.api.guards import BODY_TOO_LARGE, NOT_JSON
 from survival.api.schemas import MAX_PASSENGERS, Passenger
 from survival.models import Prediction
 from survival.registry.artifacts import MODEL_UNAVAILABLE, artifact_storage, clear_loaded_models
@@ -266,68 +265,6 @@ def test_predict_only_accepts_post(client, active_version):
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
-# --- throttling -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def low_rate(settings):
-    settings.API_PREDICT_RATE = "3/min"
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def test_a_client_over_the_rate_gets_429_with_retry_after(client, active_version, low_rate):
-    statuses = [post(client, passenger()).status_code for _ in range(4)]
-    assert statuses == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
-    refused = post(client, passenger())
-    retry_after = int(refused["Retry-After"])
-    assert 1 <= retry_after <= 60
-    assert refused.json() == {"detail": TOO_MANY_REQUESTS.format(seconds=retry_after)}
-    assert Prediction.objects.count() == 3
-
-
-def test_the_limit_is_per_client(client, active_version, low_rate):
-    for _ in range(3):
-        post(client, passenger(), REMOTE_ADDR="10.0.0.1")
-    assert post(client, passenger(), REMOTE_ADDR="10.0.0.1").status_code == 429
-    assert post(client, passenger(), REMOTE_ADDR="10.0.0.2").status_code == HTTPStatus.OK
-    # A forged X-Forwarded-For does not make a new client (no trusted proxies by default).
-    forged = post(client, passenger(), REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4")
-    assert forged.status_code == HTTPStatus.TOO_MANY_REQUESTS
-
-
-def test_a_client_may_send_again_when_its_window_closes(
-    client, active_version, low_rate, monkeypatch
-):
-    clock = [1_000_000.0]
-    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: clock[0]))
-    assert [post(client, passenger()).status_code for _ in range(3)] == [HTTPStatus.OK] * 3
-    clock[0] += 45
-    refused = post(client, passenger())
-    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    # The window opened with the first request: 15 of its 60 seconds are left.
-    assert refused["Retry-After"] == "15"
-    clock[0] += 15
-    assert [post(client, passenger()).status_code for _ in range(4)] == [HTTPStatus.OK] * 3 + [
-        HTTPStatus.TOO_MANY_REQUESTS
-    ]
-    assert Prediction.objects.count() == 6
-
-
-def test_a_high_rate_is_counted_exactly(client, active_version, settings):
-    settings.API_PREDICT_RATE = "50/hour"
-    cache.clear()
-    statuses = [post(client, passenger()).status_code for _ in range(51)]
-    cache.clear()
-    assert statuses == [HTTPStatus.OK] * 50 + [HTTPStatus.TOO_MANY_REQUESTS]
-
-
-def test_the_model_list_is_not_throttled(client, active_version, low_rate):
-    for _ in range(5):
-        assert client.get("/api/v1/models").status_code == HTTPStatus.OK
-
-
 # --- models -----------------------------------------------------------------------------
 
 
@@ -375,53 +312,6 @@ def test_a_version_that_is_not_a_valid_number_is_422(client, number):
     response = client.get(f"/api/v1/models/{number}")
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
     assert list(errors_by_field(response)) == ["version"]
-
-
-# --- health -----------------------------------------------------------------------------
-
-
-def test_healthz_answers_without_a_model(client):
-    response = client.get("/healthz")
-    assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"status": "ok"}
-
-
-def test_readyz_is_ready_with_a_verified_active_model(client, active_version):
-    clear_loaded_models()
-    response = client.get("/readyz")
-    assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"status": "ready", "model_version": active_version.version}
-
-
-def test_readyz_is_503_without_an_active_model(client, active_version):
-    model_version_deactivate(version=active_version)
-    response = client.get("/readyz")
-    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert response.json() == {"status": "unavailable", "reason": MODEL_UNAVAILABLE}
-
-
-def test_readyz_is_503_when_the_artifact_fails_its_check(client, active_version):
-    name = active_version.artifact_name
-    artifact_storage().delete(name)
-    artifact_storage().save(name, __import__("io").BytesIO(b"not the model"))
-    clear_loaded_models()
-    response = client.get("/readyz")
-    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert "does not match its recorded sha256" in response.json()["reason"]
-
-
-def test_readyz_is_503_when_the_database_is_unreachable(client, monkeypatch):
-    from django.db import OperationalError, connection
-
-    from survival.ops.health import DATABASE_UNREACHABLE
-
-    def refuse():
-        raise OperationalError("connection refused")
-
-    monkeypatch.setattr(connection, "ensure_connection", refuse)
-    response = client.get("/readyz")
-    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert response.json() == {"status": "unavailable", "reason": DATABASE_UNREACHABLE}
 
 
 # --- the schema, the OpenAPI document and the docs page ---------------------------------
