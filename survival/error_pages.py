@@ -73,7 +73,6 @@ def error_response(request: HttpRequest, *, status: int, message: str) -> HttpRe
         context = {"status": int(status), "title": TITLES.get(status, "Error"), "message": message}
         response = HttpResponse(loader.render_to_string("error.html", context), status=status)
     add_never_cache_headers(response)
-    response.from_error_pages = True
     return response
 
 
@@ -147,7 +146,7 @@ class ErrorPageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code < 400 or getattr(response, "from_error_pages", False):
+        if response.status_code < 400:
             return response
         if request.method == "OPTIONS" and response.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
             # OPTIONS asks which methods an address accepts: the answer to that question is

@@ -132,7 +132,7 @@ def test_with_debug_on_people_still_get_the_sites_pages(visitor, settings, monke
     def explode(**kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(views, "passenger_preview", explode)
+    monkeypatch.setattr(views, "predict_survival", explode)
     crashed = visitor.get("/?pclass=1&sex=female&age=30&sibsp=0&parch=0&fare=80&embarked=S")
     assert_site_page(crashed, HTTPStatus.INTERNAL_SERVER_ERROR, SERVER_ERROR)
     assert "a bug" not in crashed.content.decode()

@@ -64,26 +64,19 @@ class PredictionOutcome:
 
 
 def predict_survival(
-    *, passenger: Mapping[str, Any], channel: str = Prediction.Channel.WEB
+    *, passenger: Mapping[str, Any], channel: str = Prediction.Channel.WEB, log: bool = True
 ) -> PredictionOutcome:
     """Scores one validated passenger with the active version, explains the answer and logs
-    the prediction.
+    the prediction. With `log=False` it writes nothing: reading a page (a preset link, a
+    shared address) is not a prediction.
 
     Raises ModelUnavailableError when no version is active or its artifact does not verify;
     nothing is logged then.
     """
-    (outcome,) = passengers_predict(passengers=[passenger], channel=channel, with_explanations=True)
-    # The page shows only the inputs that mattered most.
-    return replace(outcome, contributions=top_contributions(outcome.contributions))
-
-
-def passenger_preview(*, passenger: Mapping[str, Any]) -> PredictionOutcome:
-    """Scores and explains one validated passenger with the active version, as
-    `predict_survival`, but writes nothing: reading a page (a preset link, a shared
-    address) is not a prediction. Nothing is logged, counted or shadowed."""
     (outcome,) = passengers_predict(
-        passengers=[passenger], channel=Prediction.Channel.WEB, with_explanations=True, log=False
+        passengers=[passenger], channel=channel, with_explanations=True, log=log
     )
+    # The page shows only the inputs that mattered most.
     return replace(outcome, contributions=top_contributions(outcome.contributions))
 
 
@@ -115,17 +108,18 @@ def passengers_predict(
     else:
         probabilities = survival_probabilities(pipeline, inputs)
         explained = [(float(probability), []) for probability in probabilities]
+    outcomes = [
+        PredictionOutcome(
+            survived=probability >= THRESHOLD,
+            probability=probability,
+            model_version=version,
+            prediction_id=None,
+            contributions=contributions,
+        )
+        for probability, contributions in explained
+    ]
     if not log:
-        return [
-            PredictionOutcome(
-                survived=probability >= THRESHOLD,
-                probability=probability,
-                model_version=version,
-                prediction_id=None,
-                contributions=contributions,
-            )
-            for probability, contributions in explained
-        ]
+        return outcomes
     challenger = _challenger_probabilities(
         champion=version, challenger=serving.challenger, inputs=inputs
     )
@@ -134,15 +128,15 @@ def passengers_predict(
         Prediction(
             model_version=version,
             inputs=passenger_inputs,
-            probability=probability,
-            survived=probability >= THRESHOLD,
+            probability=outcome.probability,
+            survived=outcome.survived,
             channel=channel,
             created_at=now,
             challenger=challenger.version,
             challenger_probability=challenger_probability,
         )
-        for passenger_inputs, (probability, _), challenger_probability in zip(
-            inputs, explained, challenger.probabilities, strict=True
+        for passenger_inputs, outcome, challenger_probability in zip(
+            inputs, outcomes, challenger.probabilities, strict=True
         )
     ]
     # Every answered prediction is logged before its answer leaves, so none is lost; one
@@ -150,14 +144,8 @@ def passengers_predict(
     Prediction.objects.bulk_create(logged)
     metrics.count_predictions(version=version.version, channel=channel, count=len(logged))
     return [
-        PredictionOutcome(
-            survived=row.survived,
-            probability=row.probability,
-            model_version=version,
-            prediction_id=row.pk,
-            contributions=contributions,
-        )
-        for row, (_, contributions) in zip(logged, explained, strict=True)
+        replace(outcome, prediction_id=row.pk)
+        for outcome, row in zip(outcomes, logged, strict=True)
     ]
 
 

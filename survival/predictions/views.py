@@ -18,7 +18,7 @@ from ml_pipeline.schema import FEATURE_NAMES, default_passenger
 from survival.pages import HtmxHttpRequest, show_problem
 from survival.predictions.forms import PassengerForm
 from survival.predictions.presets import PRESETS
-from survival.predictions.services import passenger_preview, predict_survival
+from survival.predictions.services import predict_survival
 from survival.registry import selectors
 
 PAGE = "survival/home.html"
@@ -68,8 +68,7 @@ def _answer(
         status = HTTPStatus.UNPROCESSABLE_ENTITY
     else:
         try:
-            score = predict_survival if log else passenger_preview
-            context["outcome"] = score(passenger=form.cleaned_data)
+            context["outcome"] = predict_survival(passenger=form.cleaned_data, log=log)
         except PredictorError as exc:
             status = show_problem(context, exc)
     if context["outcome"] is not None:
