@@ -90,6 +90,10 @@ class TrainingResult:
         schema_fingerprint: see `schema.schema_fingerprint`.
         reference_passenger: the training split's typical passenger (median of each number,
             most frequent category), the baseline that explanations compare against.
+        explanation_background: a fixed sample of training passengers; the additive
+            explanation's baseline is the model's mean probability over them.
+        training_context: what the visitor's page says of the training data (base rate,
+            median fare per class, survivors per class, sex and age band).
         duration_seconds: wall time of the whole run.
         selection_metric: the CV metric that chose the setting and the candidate.
         search: {algorithm: [{"params", "cv"}]}: every setting tried and its CV metrics.
@@ -115,6 +119,8 @@ class TrainingResult:
     library_versions: dict[str, str] = field(default_factory=dict)
     schema_fingerprint: str = ""
     reference_passenger: dict[str, Any] = field(default_factory=dict)
+    explanation_background: list[dict[str, Any]] = field(default_factory=list)
+    training_context: dict[str, Any] = field(default_factory=dict)
     duration_seconds: float = 0.0
     selection_metric: str = DEFAULT_METRIC
     search: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

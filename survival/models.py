@@ -68,6 +68,12 @@ class ModelVersion(models.Model):
     library_versions = models.JSONField(default=dict)
     schema_fingerprint = models.CharField(max_length=64)
     reference_passenger = models.JSONField(default=dict)
+    # A fixed sample of training passengers: the background the additive explanation
+    # averages over (its mean probability is the explanation's baseline).
+    explanation_background = models.JSONField(default=list, blank=True)
+    # What the visitor's page tells about the training data: the base rate, each class's
+    # median fare, and how many passengers of each class, sex and age band survived.
+    training_context = models.JSONField(default=dict, blank=True)
     artifact_name = models.CharField(max_length=255, unique=True)
     artifact_sha256 = models.CharField(max_length=64)
     training_seconds = models.FloatField(default=0)

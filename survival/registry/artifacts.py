@@ -69,6 +69,8 @@ SCORING_FIELDS = (
     "artifact_sha256",
     "library_versions",
     "reference_passenger",
+    "explanation_background",
+    "training_context",
     "schema_fingerprint",
 )
 

@@ -93,6 +93,8 @@ def _model_version_create(*, result: TrainingResult) -> ModelVersion:
         library_versions=result.library_versions,
         schema_fingerprint=result.schema_fingerprint,
         reference_passenger=result.reference_passenger,
+        explanation_background=result.explanation_background,
+        training_context=result.training_context,
         artifact_name=name,
         artifact_sha256=sha256,
         training_seconds=result.duration_seconds,
