@@ -85,15 +85,19 @@ class PreparedPipeline:
         """The pipeline's own answer for a schema frame (see `schema.to_frame`)."""
         return self.pipeline.predict_proba(frame)
 
-    def survival_probabilities(self, passengers: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """P(survived) for each passenger (schema names → values; None or NaN is missing)."""
+    def survival_probabilities(
+        self, passengers: Sequence[Mapping[str, Any]] | Columns
+    ) -> np.ndarray:
+        """P(survived) for each passenger (schema names → values; None or NaN is missing),
+        or for passengers already as schema columns (see `prepared_steps.schema_columns`)."""
         if self._answer is None:
             return self.pipeline.predict_proba(to_frame(passengers))[:, 1]
+        columns = passengers if isinstance(passengers, dict) else schema_columns(passengers)
         # Passengers arrive validated (every number within its range), so sklearn's scan for
         # infinities is skipped (NaN still means missing to the imputers), and so is the
         # re-validation of the fitted objects' own parameters.
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            return self._answer(schema_columns(passengers))[:, 1]
+            return self._answer(columns)[:, 1]
 
 
 def _prepare(pipeline: Any) -> Answer:

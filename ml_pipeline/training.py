@@ -53,6 +53,7 @@ from ml_pipeline.evaluation import (
 
 # Model files saved before the DataFrame steps moved to `features` name them here; these
 # names keep such files loadable.
+from ml_pipeline.explain import explanation_background
 from ml_pipeline.features import (  # noqa: F401
     add_derived_features,
     linear_terms,
@@ -89,9 +90,10 @@ class TrainingResult:
         library_versions: python, scikit-learn, numpy, pandas, joblib.
         schema_fingerprint: see `schema.schema_fingerprint`.
         reference_passenger: the training split's typical passenger (median of each number,
-            most frequent category), the baseline that explanations compare against.
-        explanation_background: a fixed sample of training passengers; the additive
-            explanation's baseline is the model's mean probability over them.
+            most frequent category); versions without a background explain against it.
+        explanation_background: a fixed sample of training passengers (see
+            `explain.explanation_background`); the additive explanation's baseline is the
+            model's mean probability over them.
         training_context: what the visitor's page says of the training data (base rate,
             median fare per class, survivors per class, sex and age band).
         duration_seconds: wall time of the whole run.
@@ -265,6 +267,7 @@ def _train(
         library_versions=library_versions(),
         schema_fingerprint=schema_fingerprint(),
         reference_passenger=typical_passenger(train_x),
+        explanation_background=explanation_background(pipeline, train_x, seed=seed),
         selection_metric=metric,
         search=search,
         evaluation=evaluation,

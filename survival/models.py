@@ -69,7 +69,8 @@ class ModelVersion(models.Model):
     schema_fingerprint = models.CharField(max_length=64)
     reference_passenger = models.JSONField(default=dict)
     # A fixed sample of training passengers: the background the additive explanation
-    # averages over (its mean probability is the explanation's baseline).
+    # averages over (its mean probability is the explanation's baseline). Empty for versions
+    # registered before it: those explain against their reference passenger alone.
     explanation_background = models.JSONField(default=list, blank=True)
     # What the visitor's page tells about the training data: the base rate, each class's
     # median fare, and how many passengers of each class, sex and age band survived.

@@ -64,6 +64,7 @@ def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, A
         "model_version": outcome.model_version.version,
     }
     if explain:
+        answer["baseline"] = outcome.baseline
         answer["contributions"] = [
             {"feature": c.feature, "label": c.label, "value": c.value, "points": c.points}
             for c in outcome.contributions
@@ -84,7 +85,7 @@ def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, A
         503: ErrorOut,
     },
     throttle=[PredictThrottle()],
-    # "contributions" appears only when asked for.
+    # "baseline" and "contributions" appear only when asked for.
     exclude_none=True,
     summary="Predict survival for one passenger or a batch",
     tags=["predictions"],
@@ -93,7 +94,9 @@ def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, A
 def predict(request: HttpRequest, payload: PredictRequest = PREDICT_BODY) -> dict[str, Any]:
     """Send one passenger's fields, or `{"passengers": [...]}` (1 to 1,000 of them).
 
-    `"explain": true` adds each input's contribution; `"model_version": N` answers with a
+    `"explain": true` adds the baseline (the model's mean probability over a fixed sample of
+    training passengers) and each input's Shapley value in percentage points, which add up:
+    baseline × 100 + Σ points = probability × 100. `"model_version": N` answers with a
     registered version instead of the active one (404 if there is none with that number).
     A batch is answered in the order sent, by one version, in one model call.
     """

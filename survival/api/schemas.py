@@ -8,12 +8,29 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import ModelSchema, Schema
-from pydantic import BeforeValidator, ConfigDict, Discriminator, Field, Tag, create_model
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ml_pipeline.schema import FEATURES, Feature
 from survival.models import ModelVersion
 
 MAX_PASSENGERS = 1000
+# An explained passenger costs up to 128 × the background's size in scored rows, a few
+# milliseconds with the tree models: a batch asking for explanations is kept to this many.
+MAX_EXPLAINED_PASSENGERS = 100
+TOO_MANY_TO_EXPLAIN = (
+    "explain is given for at most {limit} passengers per request; send {count} without it, "
+    "or in parts of up to {limit}"
+)
 # Version numbers are stored as 32-bit positive integers.
 MAX_VERSION_NUMBER = 2_147_483_647
 # Prediction ids are 64-bit.
@@ -64,7 +81,8 @@ class PredictOptions(Schema):
 
     explain: bool = Field(
         default=False,
-        description="Add every input's contribution to the probability, in percentage points.",
+        description="Add the baseline and every input's contribution (its Shapley value), "
+        "in percentage points: baseline × 100 plus the points is probability × 100.",
     )
     model_version: whole_number(minimum=1, maximum=MAX_VERSION_NUMBER) | None = Field(
         default=None,
@@ -87,7 +105,21 @@ SinglePredictRequest = create_model(
 class BatchPredictRequest(PredictOptions):
     """Up to 1,000 passengers answered by one version in one call."""
 
-    passengers: list[Passenger] = Field(min_length=1, max_length=MAX_PASSENGERS)
+    passengers: list[Passenger] = Field(
+        min_length=1,
+        max_length=MAX_PASSENGERS,
+        description=f'At most {MAX_EXPLAINED_PASSENGERS} with "explain": true.',
+    )
+
+    @field_validator("passengers")
+    @classmethod
+    def _few_enough_to_explain(cls, passengers: list[Any], info: ValidationInfo) -> list[Any]:
+        if info.data.get("explain") and len(passengers) > MAX_EXPLAINED_PASSENGERS:
+            raise PydanticCustomError(
+                "too_many_to_explain",
+                TOO_MANY_TO_EXPLAIN.format(limit=MAX_EXPLAINED_PASSENGERS, count=len(passengers)),
+            )
+        return passengers
 
 
 def _request_kind(body: Any) -> str:
@@ -109,8 +141,9 @@ class ContributionOut(Schema):
     label: str
     value: str = Field(description="The passenger's value, in words.")
     points: float = Field(
-        description="How far this input moved the probability, in percentage points, "
-        "compared with the training data's typical value (positive raised it)."
+        description="This input's Shapley value in percentage points (positive raised the "
+        "probability): its share of the difference between the baseline and this "
+        "passenger's probability, averaged over every combination of the other inputs."
     )
 
 
@@ -122,8 +155,17 @@ class PredictionOut(Schema):
     survived: bool
     probability: float = Field(ge=0, le=1, description="Probability of survival.")
     model_version: int = Field(description="The version that answered.")
+    baseline: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description='Only with "explain": true. The model\'s mean probability of survival '
+        "over a fixed sample of training passengers, where the contributions start from.",
+    )
     contributions: list[ContributionOut] | None = Field(
-        default=None, description='Only with "explain": true; largest push first.'
+        default=None,
+        description='Only with "explain": true: all seven inputs, largest push first. '
+        "baseline × 100 + the sum of their points = probability × 100 (to float precision).",
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from django.db import transaction
@@ -14,15 +15,11 @@ from django.utils import timezone
 
 from ml_pipeline.constants import THRESHOLD
 from ml_pipeline.errors import ConflictError, NotFoundError
-from ml_pipeline.explain import (
-    Contribution,
-    explain_many,
-    survival_probabilities,
-    top_contributions,
-)
+from ml_pipeline.explain import Contribution, Explanation, explain_many, survival_probabilities
 from ml_pipeline.schema import FEATURE_NAMES
 from survival.models import ModelVersion, Prediction
 from survival.ops import metrics
+from survival.predictions.explanation import ShownExplanation, shown_explanation
 from survival.registry import selectors
 from survival.registry.artifacts import ModelUnavailableError, load_pipeline
 
@@ -49,18 +46,40 @@ class FeedbackConflictError(ConflictError):
 
 @dataclass(frozen=True)
 class PredictionOutcome:
-    """What a visitor or client is told about one passenger."""
+    """What a visitor or client is told about one passenger.
+
+    Attributes:
+        survived, probability: the verdict (at THRESHOLD) and P(survived), 0–1.
+        model_version: the version that answered.
+        prediction_id: the logged prediction's id; None for a preview, which is not logged.
+        baseline: with an explanation, the model's mean probability over its background
+            passengers, 0–1 (None without one).
+        contributions: with an explanation, all seven inputs' Shapley values, largest push
+            first; baseline × 100 plus their points is probability × 100.
+    """
 
     survived: bool
     probability: float
     model_version: ModelVersion
-    # The logged prediction's id; None for a preview, which is not logged.
     prediction_id: int | None
+    baseline: float | None = None
     contributions: list[Contribution] = field(default_factory=list)
 
     @property
     def percentage(self) -> float:
         return self.probability * 100
+
+    @cached_property
+    def explanation(self) -> ShownExplanation | None:
+        """What the page shows of the explanation (None without one)."""
+        if self.baseline is None:
+            return None
+        return shown_explanation(
+            probability=self.probability,
+            baseline=self.baseline,
+            contributions=self.contributions,
+            background_size=len(explanation_background_of(self.model_version)),
+        )
 
 
 def predict_survival(
@@ -76,8 +95,7 @@ def predict_survival(
     (outcome,) = passengers_predict(
         passengers=[passenger], channel=channel, with_explanations=True, log=log
     )
-    # The page shows only the inputs that mattered most.
-    return replace(outcome, contributions=top_contributions(outcome.contributions))
+    return outcome
 
 
 def passengers_predict(
@@ -92,8 +110,8 @@ def passengers_predict(
     with `log=False` nothing is written (the outcomes have no prediction id).
 
     `version_number` pins a registered version; without it the active version answers.
-    With explanations every outcome carries all inputs' contributions, largest push first
-    (the substitution rows are stacked into the same model call).
+    With explanations every outcome carries the baseline and all inputs' Shapley values,
+    largest push first (the coalition rows are stacked into the same model call).
     Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`
     (or when the artifact does not verify); nothing is logged then.
     """
@@ -104,20 +122,11 @@ def passengers_predict(
     if not inputs:
         return []
     if with_explanations:
-        explained = explain_many(pipeline, inputs, version.reference_passenger)
+        explained = explain_many(pipeline, inputs, explanation_background_of(version))
+        outcomes = [_outcome(version, explanation) for explanation in explained]
     else:
         probabilities = survival_probabilities(pipeline, inputs)
-        explained = [(float(probability), []) for probability in probabilities]
-    outcomes = [
-        PredictionOutcome(
-            survived=probability >= THRESHOLD,
-            probability=probability,
-            model_version=version,
-            prediction_id=None,
-            contributions=contributions,
-        )
-        for probability, contributions in explained
-    ]
+        outcomes = [_outcome(version, float(probability)) for probability in probabilities]
     if not log:
         return outcomes
     challenger = _challenger_probabilities(
@@ -147,6 +156,28 @@ def passengers_predict(
         replace(outcome, prediction_id=row.pk)
         for outcome, row in zip(outcomes, logged, strict=True)
     ]
+
+
+def _outcome(version: ModelVersion, answer: Explanation | float) -> PredictionOutcome:
+    """An unlogged outcome from a probability, or from an explanation and its numbers."""
+    explanation = answer if isinstance(answer, Explanation) else None
+    probability = explanation.probability if explanation else answer
+    return PredictionOutcome(
+        survived=probability >= THRESHOLD,
+        probability=probability,
+        model_version=version,
+        prediction_id=None,
+        baseline=explanation.baseline if explanation else None,
+        contributions=explanation.contributions if explanation else [],
+    )
+
+
+def explanation_background_of(version: ModelVersion) -> list[dict[str, Any]]:
+    """The passengers a version's explanations average over. Versions registered before
+    backgrounds were kept have none: their reference passenger (the training split's
+    typical one) is their background, and the sum still holds, from that one passenger's
+    probability as the baseline."""
+    return version.explanation_background or [version.reference_passenger]
 
 
 @dataclass(frozen=True)
