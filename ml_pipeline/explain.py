@@ -195,8 +195,9 @@ def _distinct_rows(explained: Columns, reference: Columns) -> tuple[Columns, Any
     are scored, typically a fifth of the 128, and the model is deterministic row by row, so
     the values are those of scoring every row.
     """
-    passengers, background = len(next(iter(explained.values()))), len(
-        next(iter(reference.values()))
+    passengers, background = (
+        len(next(iter(explained.values()))),
+        len(next(iter(reference.values()))),
     )
     differs = np.zeros((passengers, background), dtype=np.int64)
     for position, name in enumerate(FEATURE_NAMES):
@@ -212,9 +213,7 @@ def _distinct_rows(explained: Columns, reference: Columns) -> tuple[Columns, Any
     rows: Columns = {}
     for position, name in enumerate(FEATURE_NAMES):
         takes = COALITIONS[which_coalition, position]
-        rows[name] = np.where(
-            takes, explained[name][which_passenger], reference[name][which_row]
-        )
+        rows[name] = np.where(takes, explained[name][which_passenger], reference[name][which_row])
     passenger_index = np.arange(passengers)[:, None, None]
     row_index = np.arange(background)[None, None, :]
     gather = position_of[passenger_index, making, row_index]
@@ -225,9 +224,7 @@ def _distinct_rows(explained: Columns, reference: Columns) -> tuple[Columns, Any
     return rows, coalition_values
 
 
-def survival_probabilities(
-    pipeline: Any, passengers: Sequence[Mapping[str, Any]] | Columns
-) -> Any:
+def survival_probabilities(pipeline: Any, passengers: Sequence[Mapping[str, Any]] | Columns) -> Any:
     """P(survived) for each passenger, in one model call. The passengers are given one by
     one (schema names → values) or as schema columns (name → numpy array), as the
     explanation builds its rows.

@@ -48,6 +48,7 @@ def test_one_passenger_gets_a_verdict_a_probability_and_the_version(client, acti
     assert 0.5 <= answer["probability"] <= 1
     assert answer["model_version"] == active_version.version
     assert "contributions" not in answer
+    assert "baseline" not in answer
     assert answer["prediction_id"] == Prediction.objects.get().pk
 
 
@@ -94,6 +95,8 @@ def test_explain_adds_every_inputs_contribution(client, active_version):
     assert by_feature["sex"]["points"] > 0
     points = [abs(c["points"]) for c in contributions]
     assert points == sorted(points, reverse=True)
+    total = response.json()["baseline"] * 100 + sum(c["points"] for c in contributions)
+    assert total == pytest.approx(response.json()["probability"] * 100, abs=1e-9)
 
 
 def test_explain_works_for_a_batch_and_matches_one_by_one(client, active_version):

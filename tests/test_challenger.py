@@ -257,6 +257,7 @@ def test_a_batch_is_scored_by_the_challenger_in_order(client, active_version, ch
             "survived",
             "probability",
             "model_version",
+            "baseline",
             "contributions",
         }
         assert repr(logged.challenger_probability) not in body

@@ -177,17 +177,21 @@ def test_reloading_the_result_address_returns_to_the_form(client):
     assert response["Location"] == reverse("survival:home")
 
 
-def test_the_card_explains_the_answer_with_signed_points(client, active_version):
+def test_the_card_explains_the_answer_from_a_baseline_with_signed_points(client, active_version):
     html = client.post(
         reverse("survival:predict"), passenger(sex="female", pclass=1), **HTMX
     ).content.decode()
-    contributions = re.findall(r'data-feature="(\w+)"', html)
-    assert 2 <= len(contributions) <= 4
-    assert "sex" in contributions
+    lines = re.findall(r'data-feature="(\w+)"', html)
+    # The largest pushes, then the other inputs in one line.
+    assert 2 <= len(lines) <= 4
+    assert "sex" in lines
+    assert lines[-1] == "other"
+    assert re.search(r"An average passenger:</span> <strong class=\"baseline\">\d+\.\d%", html)
     assert re.search(
         r"Sex: Female</span>\s*<span class=\"points\" aria-hidden=\"true\">\+\d+\.\d pts", html
     )
     assert "raised the probability by" in html
+    assert "Other inputs" in html
 
 
 def test_preset_links_fill_the_form_and_answer_without_javascript(client, active_version):

@@ -49,7 +49,7 @@ class ShownLine:
 
     @property
     def direction(self) -> str:
-        """"raises", "lowers" or "keeps": a class name, and the arrow beside the number."""
+        """ "raises", "lowers" or "keeps": a class name, and the arrow beside the number."""
         if self.tenths == 0:
             return "keeps"
         return "raises" if self.tenths > 0 else "lowers"
