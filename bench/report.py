@@ -63,7 +63,9 @@ def check(passed: bool) -> str:
     return "yes" if passed else "**no**"
 
 
-def render_report(options, algorithms, started, load_before, loads, model_calls, batch) -> str:
+def render_report(
+    options, algorithms, started, load_before, loads, model_calls, batch, explanations=None
+) -> str:
     def find(name: str, model: str) -> LoadResult | None:
         return next((r for r in loads if r.name == name and r.model == model), None)
 
@@ -129,6 +131,7 @@ def render_report(options, algorithms, started, load_before, loads, model_calls,
             f"| {algorithm} | {timing['quick_ms']:.3f} | {timing['frame_ms']:.3f} | {target} | "
             f"{check(timing['quick_ms'] <= target)} |"
         )
+    lines += explanation_table(explanations or {})
     targets: list[tuple[str, str, bool]] = []
     for algorithm in algorithms:
         htmx, api = find(OURS_HTMX, algorithm), find(OURS_JSON, algorithm)
@@ -187,6 +190,31 @@ def render_report(options, algorithms, started, load_before, loads, model_calls,
     lines += ["", "## Targets", "", "| target | measured | holds |", "|---|---|---|"]
     lines += [f"| {name} | {measured} | {check(held)} |" for name, measured, held in targets]
     return "\n".join(lines) + "\n"
+
+
+def explanation_table(explanations: dict[str, dict[str, float]]) -> list[str]:
+    """The additive explanation's cost per explained passenger (bench/explanation_cost.py)."""
+    if not explanations:
+        return []
+    lines = [
+        "",
+        "## Explanation (one passenger, median over the example passengers; in-process, one "
+        "thread)",
+        "",
+        "Exact Shapley values over the 7 inputs: 128 coalitions × the background passengers, "
+        "the rows that coincide scored once, in one model call.",
+        "",
+        "| algorithm | background | rows scored | scored only ms | explained ms "
+        "| explanation's cost ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for algorithm, timing in explanations.items():
+        lines.append(
+            f"| {algorithm} | {timing['background']:.0f} | {timing['rows']:.0f} | "
+            f"{timing['score_ms']:.3f} | {timing['explain_ms']:.3f} | "
+            f"{timing['explain_ms'] - timing['score_ms']:.3f} |"
+        )
+    return lines
 
 
 def ratio(ours: LoadResult, reference: LoadResult | None) -> float:

@@ -4,7 +4,8 @@ Each server runs alone, on 127.0.0.1, with the same number of gunicorn workers, 
 by wrk with a fixed number of connections for a bounded time after a warm-up:
 
 - ours, htmx: POST /predict/ as the page sends it (HX-Request, a valid CSRF token); every
-  answer has the explanation, so it scores 1 + 7 rows and logs one prediction;
+  answer has the explanation, so it scores the Shapley coalitions of the passenger against
+  the version's background (some 700 distinct rows, one call) and logs one prediction;
 - ours, JSON: POST /api/v1/predict with one passenger (logged too);
 - classic Django: the tutorial's view that unpickles model and scaler on every request;
 - Flask: a minimal endpoint with the model loaded at import;
@@ -17,7 +18,8 @@ compares apps serving alike models. The first family's round also loads ours wit
 challenger shadowing.
 
 It also times the model call alone (one passenger through the prepared pipeline, for each
-algorithm), batch scoring of a 100,000-row CSV (parsing included), each worker's memory after
+algorithm), one passenger explained against scored only (bench/explanation_cost.py), batch
+scoring of a 100,000-row CSV (parsing included), each worker's memory after
 the load, and the first request after start. The results go to bench/RESULTS.md.
 
 Usage: .venv/bin/python bench/run.py [--duration S] [--warmup S] [--connections N] …
@@ -37,6 +39,7 @@ PROJECT_DIR = BENCH_DIR.parent
 sys.path[:0] = [str(PROJECT_DIR), str(BENCH_DIR)]
 
 from apps import FLOOR, REFERENCE_APPS, bench_our_app, bench_reference  # noqa: E402
+from explanation_cost import bench_explanations  # noqa: E402
 from in_process import bench_batch, bench_model_calls  # noqa: E402
 from reference_model import ALGORITHMS, write_reference_model  # noqa: E402
 from report import TARGET_MODEL_CALL_MS, render_report  # noqa: E402
@@ -90,7 +93,10 @@ def main() -> int:
     loads.append(bench_reference(options, state, FLOOR, "floor:application", "json", ""))
     model_calls = bench_model_calls(options.model_calls, list(TARGET_MODEL_CALL_MS))
     batch = bench_batch(options.batch_rows)
-    report = render_report(options, algorithms, started, load_before, loads, model_calls, batch)
+    explanations = bench_explanations(options.model_calls)
+    report = render_report(
+        options, algorithms, started, load_before, loads, model_calls, batch, explanations
+    )
     options.output.write_text(report, encoding="utf-8")
     print(report)
     print(f"Written to {options.output}")

@@ -48,5 +48,9 @@ def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titan
         "| random_forest |",
         "| hist_gradient_boosting |",
         "| no errors (ours) | 0 | yes |",
+        # The explanation's cost, for every family and the calibrated default.
+        "| logreg | 24 |",
+        "| random_forest | 24 |",
+        "| calibrated ensemble | 24 |",
     ):
         assert row in report
