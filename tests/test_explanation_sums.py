@@ -175,3 +175,22 @@ def test_a_large_batch_cannot_ask_for_explanations(client, active_version):
     assert response.status_code == HTTPStatus.OK
     for answer in response.json()["predictions"]:
         assert_api_answer_adds_up(answer)
+
+
+def test_a_version_without_a_background_explains_against_its_reference_passenger(
+    client, trained_logreg
+):
+    from dataclasses import replace
+
+    from ml_pipeline.schema import to_frame
+
+    older = replace(trained_logreg, explanation_background=[])
+    model_version_register(result=older, activate=True)
+    answer = explained_by_api(client, PRESETS[0].passenger)
+    reference = trained_logreg.reference_passenger
+    expected = trained_logreg.pipeline.predict_proba(to_frame([reference]))[0, 1]
+    assert answer["baseline"] == pytest.approx(expected, abs=1e-9)
+    assert_api_answer_adds_up(answer)
+    page = client.get(f"/?{PRESETS[0].query}").content.decode()
+    assert "A typical passenger:" in page
+    assert_page_adds_up(page)
