@@ -12,7 +12,8 @@ its own for the others. v(no input) is the baseline, v(every input) is the passe
 probability, and each input's contribution is its Shapley-weighted average of
 v(S with it) − v(S without it) over the 2^7 = 128 sets of the other inputs. With seven inputs
 this is computed exactly, no sampling: 128 × K rows per passenger (K background passengers),
-built as numpy columns and scored in one batched model call.
+the ones that coincide counted once, built as numpy columns and scored in one batched model
+call.
 
 The background is chosen once, when the model is trained (`explanation_background`), and
 stored with the version, so the same passenger always gets the same explanation from it.
@@ -153,9 +154,9 @@ def _explain_together(
 
     explained = schema_columns(passengers)
     reference = schema_columns(background)
-    rows, coalition_values = _distinct_rows(explained, reference)
+    rows, row_of = _distinct_rows(explained, reference)
     scores = np.asarray(survival_probabilities(pipeline, rows), dtype=float)
-    by_coalition = coalition_values(scores)  # passenger, coalition, background row
+    by_coalition = scores[row_of]  # passenger, coalition, background row
     values = by_coalition.mean(axis=2)
     # The full coalition is the passenger themself, whatever the background row.
     probabilities = by_coalition[:, FULL, 0]
@@ -185,9 +186,9 @@ def _explain_together(
     return explanations
 
 
-def _distinct_rows(explained: Columns, reference: Columns) -> tuple[Columns, Any]:
-    """The rows that coalitions × background rows make, each distinct one once, and how to
-    spread their scores back over every (passenger, coalition, background row).
+def _distinct_rows(explained: Columns, reference: Columns) -> tuple[Columns, np.ndarray]:
+    """The rows that coalitions × background rows make, each distinct one once, and for
+    every (passenger, coalition, background row) the position of its row among them.
 
     Where a background passenger already has the explained passenger's value (the same sex,
     no siblings aboard…), taking that input or not makes the same row: coalition m with
@@ -216,12 +217,7 @@ def _distinct_rows(explained: Columns, reference: Columns) -> tuple[Columns, Any
         rows[name] = np.where(takes, explained[name][which_passenger], reference[name][which_row])
     passenger_index = np.arange(passengers)[:, None, None]
     row_index = np.arange(background)[None, None, :]
-    gather = position_of[passenger_index, making, row_index]
-
-    def coalition_values(scores: np.ndarray) -> np.ndarray:
-        return scores[gather]
-
-    return rows, coalition_values
+    return rows, position_of[passenger_index, making, row_index]
 
 
 def survival_probabilities(pipeline: Any, passengers: Sequence[Mapping[str, Any]] | Columns) -> Any:
