@@ -119,6 +119,8 @@ def passengers_predict(
         for probability, contributions in explained
     ]
     if not log:
+        # A preview: shown, counted apart, never written (live numbers read only the log).
+        metrics.count_previews(version=version.version, count=len(outcomes))
         return outcomes
     challenger = _challenger_probabilities(
         champion=version, challenger=serving.challenger, inputs=inputs
