@@ -102,7 +102,10 @@ def test_the_first_visit_shows_the_typical_passengers_answer_without_logging(
     assert not Prediction.objects.exists()
 
 
-@pytest.mark.parametrize(("pclass", "words"), [(1, "1st-class"), (2, "2nd-class"), (3, "3rd-class")])
+CLASSES = [(1, "1st-class"), (2, "2nd-class"), (3, "3rd-class")]
+
+
+@pytest.mark.parametrize(("pclass", "words"), CLASSES)
 def test_an_empty_fare_is_the_classes_typical_fare_without_javascript(
     client, active_version, trained_logreg, pclass, words
 ):
