@@ -31,6 +31,28 @@ function followClassWithFare(fields, pclass) {
   if (typical.has(pclass)) fare.value = typical.get(pclass);
 }
 
+// Submitting right after typing: the typing's preview, due 300 ms after the last key, would
+// cancel the submission's answer (every request of the form replaces the one in flight). A
+// preview of exactly the passenger being submitted is skipped; a change made since is not.
+let submitted = null;
+function passengerQuery(fields) {
+  return [...fields.querySelectorAll("input, select")]
+    .map((control) => `${control.name}=${control.value}`)
+    .join("&");
+}
+document.addEventListener("htmx:confirm", (event) => {
+  const elt = event.detail.elt;
+  const fields = elt.querySelector ? elt.querySelector("#passenger-fields") : null;
+  if (elt.id === "passenger-form" && fields) {
+    submitted = passengerQuery(fields);
+  } else if (elt.id === "passenger-fields" && submitted === passengerQuery(elt)) {
+    event.preventDefault();
+  }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.elt.id === "passenger-form") submitted = null;
+});
+
 // A newer change cancels the request still in flight (hx-sync "replace"): that is expected,
 // but htmx reports every cancelled request with console.error. Only those reports, made
 // while htmx handles the cancellation, are left out; any other error is still reported.
