@@ -95,3 +95,11 @@ def test_an_empty_context_knows_nothing():
 )
 def test_the_verdict_is_worded_by_the_probability_shown(probability, words):
     assert verdict_for(probability=probability).words == words
+
+
+@pytest.mark.django_db
+def test_a_registered_version_keeps_its_context(active_version, trained_logreg):
+    from survival.models import ModelVersion
+
+    stored = ModelVersion.objects.get(pk=active_version.pk).training_context
+    assert stored == trained_logreg.training_context
