@@ -14,7 +14,15 @@ from survival.predictions.presets import PRESETS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PAGES = ["/", f"/?{PRESETS[0].query}", "/models/", "/models/{version}/", "/batch/", "/api/v1/docs"]
+PAGES = [
+    "/",
+    f"/?{PRESETS[0].query}",
+    "/models/",
+    "/models/{version}/",
+    "/batch/",
+    "/api/v1/docs",
+    "/admin/login/",
+]
 
 
 def console_errors(page: Page) -> list[str]:

@@ -3,6 +3,8 @@ nothing scrolls sideways, in real Chromium."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -79,3 +81,19 @@ def test_the_summary_is_not_shown_on_a_wide_screen(page: Page, home_url, active_
     page.goto(home_url)
     expect(page.locator("#result .probability")).to_be_visible()
     expect(page.locator("#answer-summary")).to_be_hidden()
+
+
+def test_the_summary_leads_to_the_card_and_back_returns(phone: Page, home_url, active_version):
+    page = phone
+    page.goto(home_url)
+    wait_for_htmx(page)
+    page.get_by_role("link", name=PRESETS[0].title).tap()
+    expect(page.locator("#id_age")).to_have_value(str(PRESETS[0].passenger["age"]))
+    answer = page.locator("#result .probability").text_content()
+    page.locator(".answer-summary-link").tap()
+    expect(page).to_have_url(re.compile(r"#result-heading$"))
+    expect(page.locator("#result-heading")).to_be_in_viewport()
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"/\?pclass=1&sex=female&age=38&"))
+    expect(page.locator("#id_age")).to_have_value(str(PRESETS[0].passenger["age"]))
+    expect(page.locator("#result .probability")).to_have_text(answer)
