@@ -18,7 +18,7 @@ SYNC := $(BIN)/uv sync --frozen --inexact --quiet --python $(BIN)/python
 # Hashed, compressed static files, served by whitenoise with far-future cache headers.
 SERVE_STATIC := whitenoise.storage.CompressedManifestStaticFilesStorage
 
-.PHONY: run serve bench test install lint format chromium clean help lock
+.PHONY: run serve bench test install lint format chromium clean help lock screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -49,6 +49,9 @@ bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings
 test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end, on every core
 	@./scripts/ensure_wrk.sh
 	$(BIN)/pytest -n auto --dist worksteal
+
+screenshots: $(VENV)/.installed-test chromium ## photograph the visitor's page in its main states into docs/screenshots/ (the README shows them)
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -n 0 e2e/test_screenshots.py
 
 install: $(VENV)/.installed-app ## create .venv and install the app's dependencies
 

@@ -164,7 +164,7 @@ def test_phone_width_has_no_horizontal_scroll_and_large_touch_targets(
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         small = page.evaluate(
             """() => [...document.querySelectorAll(`button, input:not([type=hidden]), select,
-                        a.btn, .navbar-brand, .nav-link, .footer-links a`)]
+                        a.btn, .navbar-brand, .nav-link, .footer-links a, .answer-summary-link`)]
                 .map(el => [el.id || el.textContent.trim(), el.getBoundingClientRect().height])
                 .filter(([, height]) => height < 44)"""
         )

@@ -33,7 +33,7 @@ def test_submitting_shows_the_full_result_card(page_without_js: Page, home_url, 
     page.wait_for_url(re.compile(r"/predict/$"))
     card = page.locator("#result .result-card")
     expect(card.locator(".probability")).to_have_text(PERCENT)
-    expect(card.locator(".verdict")).to_have_text("Survived")
+    expect(card.locator(".verdict")).to_have_text("Likely to survive")
     expect(card.get_by_role("progressbar")).to_have_count(1)
     assert 2 <= card.locator(".contribution").count() <= 4
     expect(card.locator(".model-version")).to_contain_text(

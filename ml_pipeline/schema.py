@@ -29,8 +29,8 @@ class Feature:
         kind: "category" (one of `choices`), "integer" or "number".
         choices: (value, label) pairs for categories.
         minimum, maximum: inclusive range for integers and numbers.
-        step: the HTML step for number inputs ("any" where the data has arbitrary fractions).
         default: the value the form is prefilled with.
+        example: a typical value to quote in a message ("Enter the age as a number, e.g. 29").
         missing_allowed_in_data: training data may leave it empty (the model imputes it);
             a visitor or API client must always give it.
     """
@@ -43,7 +43,7 @@ class Feature:
     choices: tuple[tuple[Any, str], ...] = ()
     minimum: float | None = None
     maximum: float | None = None
-    step: str = "1"
+    example: str = ""
     missing_allowed_in_data: bool = False
 
     @property
@@ -75,8 +75,8 @@ FEATURES: tuple[Feature, ...] = (
         kind="number",
         minimum=0,
         maximum=100,
-        step="any",
         default=28,
+        example="29",
         missing_allowed_in_data=True,
     ),
     Feature(
@@ -87,6 +87,7 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=10,
         default=0,
+        example="1",
     ),
     Feature(
         name="parch",
@@ -96,16 +97,17 @@ FEATURES: tuple[Feature, ...] = (
         minimum=0,
         maximum=10,
         default=0,
+        example="2",
     ),
     Feature(
         name="fare",
         label="Fare",
-        help_text="Ticket price in 1912 pounds sterling (the median was about 14).",
+        help_text="Ticket price in 1912 pounds sterling.",
         kind="number",
         minimum=0,
         maximum=600,
-        step="0.01",
         default=14.45,
+        example="26",
         missing_allowed_in_data=True,
     ),
     Feature(

@@ -40,6 +40,7 @@ from ml_pipeline.candidates import (
     model_params,
 )
 from ml_pipeline.constants import AUTO, DEFAULT_METRIC, DEFAULT_SEED, METRIC_LABELS
+from ml_pipeline.context import training_context
 from ml_pipeline.data import Dataset
 from ml_pipeline.evaluation import (
     CV_FOLDS,
@@ -94,8 +95,8 @@ class TrainingResult:
         explanation_background: a fixed sample of training passengers (see
             `explain.explanation_background`); the additive explanation's baseline is the
             model's mean probability over them.
-        training_context: what the visitor's page says of the training data (base rate,
-            median fare per class, survivors per class, sex and age band).
+        training_context: what the visitor's page says of the data file (base rate, median
+            fare per class, survivors per class, sex and age band; see `context`).
         duration_seconds: wall time of the whole run.
         selection_metric: the CV metric that chose the setting and the candidate.
         search: {algorithm: [{"params", "cv"}]}: every setting tried and its CV metrics.
@@ -268,6 +269,9 @@ def _train(
         schema_fingerprint=schema_fingerprint(),
         reference_passenger=typical_passenger(train_x),
         explanation_background=explanation_background(pipeline, train_x, seed=seed),
+        training_context=training_context(
+            dataset.features, dataset.target, fitted_rows=len(train_y)
+        ),
         selection_metric=metric,
         search=search,
         evaluation=evaluation,

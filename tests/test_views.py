@@ -30,11 +30,13 @@ def test_the_page_has_a_form_that_works_with_and_without_htmx(client, active_ver
     assert f'action="{predict_url}"' in html
     assert f'hx-post="{predict_url}"' in html
     assert 'method="post"' in html
+    # Changing a field asks the page itself for a preview, and the address bar follows.
+    assert re.search(r'id="passenger-fields"[^>]*hx-get="/"[^>]*hx-replace-url="true"', html)
     assert 'aria-live="polite"' in html
     for name in default_passenger():
         assert f'name="{name}"' in html
     assert "htmx-2.min.js" in html
-    assert "No model is available" not in html
+    assert "Predictions are paused" not in html
 
 
 def test_an_htmx_post_answers_with_the_result_partial(client, active_version):
@@ -44,7 +46,7 @@ def test_an_htmx_post_answers_with_the_result_partial(client, active_version):
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
     assert "<html" not in html
-    assert "Survived" in html
+    assert "Likely to survive" in html
     assert PERCENT.search(html)
     assert f"model version {active_version.version}" in html
     assert response["Vary"] == "HX-Request" or "HX-Request" in response["Vary"]
@@ -56,7 +58,7 @@ def test_a_plain_post_answers_with_the_whole_page(client, active_version):
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
     assert "<html" in html
-    assert "Did not survive" in html
+    assert "Unlikely to survive" in html
     assert PERCENT.search(html)
     # The form comes back with the visitor's values, ready for the next question.
     assert 'name="age" value="28"' in html
@@ -71,9 +73,10 @@ def test_the_probability_shown_is_the_logged_one(client, active_version):
 INVALID = [
     ({"age": "-3"}, "Age must be at least 0."),
     ({"pclass": "7"}, "Ticket class must be one of"),
-    ({"fare": "abc"}, "Fare must be a number between 0 and 600."),
-    ({"age": "nan"}, "Age must be a number"),
-    ({"sibsp": "1.5"}, "Siblings and spouses aboard must be a whole number"),
+    ({"fare": "abc"}, "Enter the fare as a number, e.g. 26."),
+    ({"age": "abc"}, "Enter the age as a number, e.g. 29."),
+    ({"age": "nan"}, "Enter the age as a number, e.g. 29."),
+    ({"sibsp": "1.5"}, "Enter the siblings and spouses aboard as a whole number, e.g. 1."),
     ({"embarked": ""}, "Port of embarkation is required."),
 ]
 
@@ -87,7 +90,8 @@ def error_slot(html: str, field: str) -> str:
 def test_every_input_is_described_by_its_help_and_its_error_slot(client, active_version):
     html = client.get(reverse("survival:home")).content.decode()
     for name in default_passenger():
-        assert re.search(rf'aria-describedby="id_{name}_helptext id_{name}_error"', html)
+        hint = f" id_{name}_hint" if name == "fare" else ""
+        assert re.search(rf'aria-describedby="id_{name}_helptext{hint} id_{name}_error"', html)
         assert error_slot(html, name)
 
 
@@ -137,10 +141,10 @@ def test_a_valid_htmx_answer_clears_every_error_slot(client, active_version):
 
 def test_a_missing_field_is_reported(client, active_version):
     data = passenger()
-    del data["fare"]
+    del data["age"]
     response = client.post(reverse("survival:predict"), data)
     assert response.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
-    assert "Fare is required." in response.content.decode()
+    assert "Age is required." in response.content.decode()
     assert not Prediction.objects.exists()
 
 
@@ -148,7 +152,7 @@ def test_without_a_model_the_page_says_so_and_still_shows_the_form(client):
     response = client.get(reverse("survival:home"))
     assert response.status_code == HTTPStatus.OK
     html = response.content.decode()
-    assert "No model is available right now" in html
+    assert "Predictions are paused" in html
     assert 'name="age"' in html
 
 
@@ -157,7 +161,7 @@ def test_without_a_model_a_submission_gets_a_readable_503(client, active_version
     model_version_deactivate(version=active_version)
     response = client.post(reverse("survival:predict"), passenger(), **headers)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert "No model is available right now" in response.content.decode()
+    assert "predictions are paused" in response.content.decode()
     assert not Prediction.objects.exists()
 
 

@@ -1,20 +1,77 @@
 // Progressive enhancement only: the page works without this file.
 
-// The passenger form answers live: typing in an input about 300 ms after the last key (the
-// delay is in the form's hx-trigger), a select at once. Telling the two apart here, rather
-// than with htmx trigger filters, keeps htmx from evaluating code, which the page's
-// Content-Security-Policy forbids. A select fires "input" too, so only "change" counts for it.
+// The passenger form previews live: typing in an input asks for a preview about 300 ms after
+// the last key (the delay is in the fields' hx-trigger), a select at once. Telling the two
+// apart here, rather than with htmx trigger filters, keeps htmx from evaluating code, which
+// the page's Content-Security-Policy forbids. A select fires "input" too, so only "change"
+// counts for it.
 document.addEventListener("input", (event) => {
-  const form = event.target.closest("#passenger-form");
-  if (form && event.target.tagName === "INPUT") {
-    form.dispatchEvent(new CustomEvent("passenger-typed"));
+  const fields = event.target.closest("#passenger-fields");
+  if (!fields || event.target.tagName !== "INPUT") return;
+  if (event.target.name === "fare") {
+    // The visitor typed a fare: from now on it is theirs and no longer follows the class.
+    event.target.dataset.typed = "yes";
   }
+  fields.dispatchEvent(new CustomEvent("passenger-typed"));
 });
 document.addEventListener("change", (event) => {
-  const form = event.target.closest("#passenger-form");
-  if (form && event.target.tagName === "SELECT") {
-    form.dispatchEvent(new CustomEvent("passenger-picked"));
+  const fields = event.target.closest("#passenger-fields");
+  if (!fields || event.target.tagName !== "SELECT") return;
+  if (event.target.name === "pclass") followClassWithFare(fields, event.target.value);
+  fields.dispatchEvent(new CustomEvent("passenger-picked"));
+});
+
+// Until the visitor types a fare, the fare is the typical (median) fare of the chosen class
+// in the model's training data; the server sends those in data-typical-fares ("1:60,2:15.05")
+// and says in the fare's hint what the value is, with the preview that follows.
+function followClassWithFare(fields, pclass) {
+  const fare = fields.querySelector("input[name=fare]");
+  if (!fare || fare.dataset.typed === "yes" || !fare.dataset.typicalFares) return;
+  const typical = new Map(fare.dataset.typicalFares.split(",").map((pair) => pair.split(":")));
+  if (typical.has(pclass)) fare.value = typical.get(pclass);
+}
+
+// Submitting right after typing: the typing's preview, due 300 ms after the last key, would
+// cancel the submission's answer (every request of the form replaces the one in flight). A
+// preview of exactly the passenger being submitted is skipped; a change made since is not.
+let submitted = null;
+function passengerQuery(fields) {
+  return [...fields.querySelectorAll("input, select")]
+    .map((control) => `${control.name}=${control.value}`)
+    .join("&");
+}
+document.addEventListener("htmx:confirm", (event) => {
+  const elt = event.detail.elt;
+  const fields = elt.querySelector ? elt.querySelector("#passenger-fields") : null;
+  if (elt.id === "passenger-form" && fields) {
+    submitted = passengerQuery(fields);
+  } else if (elt.id === "passenger-fields" && submitted === passengerQuery(elt)) {
+    event.preventDefault();
   }
+});
+document.addEventListener("htmx:afterRequest", (event) => {
+  if (event.detail.elt.id === "passenger-form") submitted = null;
+});
+
+// A newer change cancels the request still in flight (hx-sync "replace"): that is expected,
+// but htmx reports every cancelled request with console.error. Only those reports, made
+// while htmx handles the cancellation, are left out; any other error is still reported.
+document.addEventListener("htmx:beforeSend", (event) => {
+  const xhr = event.detail.xhr;
+  const handleAbort = xhr.onabort;
+  if (!handleAbort) return;
+  xhr.onabort = function (...args) {
+    const report = console.error;
+    console.error = (message, ...rest) => {
+      if (typeof message === "string" && message.startsWith("htmx:")) return;
+      report(message, ...rest);
+    };
+    try {
+      return handleAbort.apply(this, args);
+    } finally {
+      console.error = report;
+    }
+  };
 });
 
 // A live answer updates each field's error slot without replacing the inputs (the visitor
@@ -45,6 +102,8 @@ function showFailure() {
     '<div class="alert alert-warning mb-0">' +
     "The prediction could not be fetched. Please check your connection and try again." +
     "</div>";
+  const summary = document.getElementById("answer-summary");
+  if (summary) summary.innerHTML = "";
 }
 document.addEventListener("htmx:responseError", showFailure);
 document.addEventListener("htmx:sendError", showFailure);

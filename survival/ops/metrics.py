@@ -42,6 +42,12 @@ PREDICTIONS = Counter(
     "Passengers predicted and logged, by model version and channel.",
     ["version", "channel"],
 )
+PREVIEWS = Counter(
+    "titanic_previews",
+    "Passengers scored and shown but not logged (the page's live answers, a shared link), "
+    "by model version.",
+    ["version"],
+)
 MODEL_LOAD_SECONDS = Histogram(
     "titanic_model_load_duration_seconds",
     "Time to read, verify and unpickle a model file (each process loads a version once).",
@@ -68,6 +74,12 @@ def count_predictions(*, version: int, channel: str, count: int) -> None:
     """Counts `count` logged predictions of one version through one channel."""
     if count:
         PREDICTIONS.labels(str(version), channel).inc(count)
+
+
+def count_previews(*, version: int, count: int = 1) -> None:
+    """Counts `count` previews: answers shown and never written to the prediction log."""
+    if count:
+        PREVIEWS.labels(str(version)).inc(count)
 
 
 class _ActiveVersionCollector:

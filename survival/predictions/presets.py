@@ -1,13 +1,25 @@
-"""Example passengers a visitor can start from. Plain data: each becomes a link whose query
-string fills the form, so presets work without JavaScript too."""
+"""Example passengers a visitor can start from, and the address of any passenger. Plain data:
+each becomes a link whose query string fills the form, so presets work without JavaScript
+too, and a link to an answer is the same kind of address."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from ml_pipeline.schema import FEATURE_NAMES
+
+
+def passenger_query(passenger: Mapping[str, Any]) -> str:
+    """The query string that fills the form with this passenger (`/?pclass=1&sex=…`)."""
+    return urlencode({name: _text(passenger[name]) for name in FEATURE_NAMES})
+
+
+def _text(value: Any) -> str:
+    # 38.0 is written 38, 8.05 stays 8.05: the shortest text that reads back the same.
+    return f"{value:.10g}" if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)
@@ -18,10 +30,11 @@ class Preset:
 
     @property
     def query(self) -> str:
-        return urlencode({name: self.passenger[name] for name in FEATURE_NAMES})
+        return passenger_query(self.passenger)
 
 
-# Profiles typical of the passenger list (values close to real passengers' records).
+# Profiles typical of the passenger list: each is a real passenger's record, with the fare
+# their ticket cost (a ticket's fare covered everyone travelling on it).
 PRESETS: tuple[Preset, ...] = (
     Preset(
         slug="first-class-woman",

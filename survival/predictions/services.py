@@ -128,6 +128,8 @@ def passengers_predict(
         probabilities = survival_probabilities(pipeline, inputs)
         outcomes = [_outcome(version, float(probability)) for probability in probabilities]
     if not log:
+        # A preview: shown, counted apart, never written (live numbers read only the log).
+        metrics.count_previews(version=version.version, count=len(outcomes))
         return outcomes
     challenger = _challenger_probabilities(
         champion=version, challenger=serving.challenger, inputs=inputs

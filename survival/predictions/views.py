@@ -1,45 +1,75 @@
 """The visitor's page. One template, two answers: the whole page, or for htmx only the parts
-that change."""
+that change.
+
+Previews are not predictions: `GET /` with a passenger in its query (the live form as the
+visitor types, a preset, a shared link, the first visit) scores and shows, and writes
+nothing. Only submitting the form, `POST /predict/`, logs a prediction.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
 from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import reswap
+from django_htmx.http import replace_url, reswap
 
 from ml_pipeline.errors import PredictorError
 from ml_pipeline.schema import FEATURE_NAMES, default_passenger
+from survival.models import ModelVersion
 from survival.pages import HtmxHttpRequest, show_problem
-from survival.predictions.forms import PassengerForm
-from survival.predictions.presets import PRESETS
-from survival.predictions.services import predict_survival
+from survival.predictions import answers
+from survival.predictions.forms import FARE, PassengerForm
+from survival.predictions.presets import PRESETS, passenger_query
+from survival.predictions.services import PredictionOutcome, predict_survival
 from survival.registry import selectors
+from survival.registry.artifacts import ModelUnavailableError
+
+logger = logging.getLogger(__name__)
 
 PAGE = "survival/home.html"
 HTMX_ANSWER = "survival/home.html#htmx-answer"
+# The element of the form whose changes ask for previews (its id, sent as HX-Trigger).
+LIVE_FIELDS = "passenger-fields"
+
+PAUSED_LOG = (
+    "Predictions are paused: %s Train and activate a model with "
+    "`python manage.py train --activate`, or activate a version in the admin "
+    "(/admin/survival/modelversion/)."
+)
+# The reason is logged at most this often per process: every visitor's page would repeat it.
+PAUSED_LOG_SECONDS = 60.0
+_paused_logged_at = -PAUSED_LOG_SECONDS
 
 
 @require_safe
 @never_cache
 @vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    # A query string with passenger fields (a preset link, a shared address) fills the form
-    # and answers at once, without logging: reading a page is not a prediction. Otherwise
-    # the form starts with a typical passenger.
+    version = _answering_version()
+    fares = answers.version_typical_fares(version=version)
     if any(name in request.GET for name in FEATURE_NAMES):
-        return _answer(request, PassengerForm(request.GET), form_changed=True, log=False)
-    context = {
-        "form": PassengerForm(initial=default_passenger()),
-        "active_version": selectors.model_version_get_active(),
-        "presets": PRESETS,
-    }
-    return render(request, PAGE, context)
+        # Typing in the form keeps its inputs (the visitor is still typing); a preset or a
+        # shared link fills the form anew.
+        form_changed = request.htmx.trigger != LIVE_FIELDS
+        form = PassengerForm(request.GET, typical_fares=fares)
+        return _answer(request, form, version=version, form_changed=form_changed, log=False)
+    # The first visit shows a typical passenger, already answered. The fare is left empty:
+    # the class's typical fare is used, and follows the class when it changes.
+    starting = {name: str(value) for name, value in default_passenger().items()}
+    form = PassengerForm({**starting, FARE: ""}, typical_fares=fares)
+    response = _answer(request, form, version=version, form_changed=True, log=False)
+    if response.status_code == HTTPStatus.SERVICE_UNAVAILABLE:
+        # Paused predictions are said on the page; the page itself is there.
+        response.status_code = HTTPStatus.OK
+    return response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -49,12 +79,40 @@ def predict(request: HtmxHttpRequest) -> HttpResponse:
     # A reload or a bookmark of the result page lands on the form again.
     if request.method in ("GET", "HEAD"):
         return redirect("survival:home")
-    # The visitor is typing in this form: a live answer must not replace its inputs.
-    return _answer(request, PassengerForm(request.POST), form_changed=False, log=True)
+    version = _answering_version()
+    form = PassengerForm(request.POST, typical_fares=answers.version_typical_fares(version=version))
+    # The visitor is typing in this form: the answer must not replace its inputs.
+    return _answer(request, form, version=version, form_changed=False, log=True)
+
+
+def _answering_version() -> ModelVersion | None:
+    """The version that answers now (its scoring fields), or None; a missing or broken one
+    is reported in the server log, where whoever runs the site reads how to mend it."""
+    try:
+        version = selectors.model_versions_serving().answering
+    except ModelUnavailableError as exc:
+        _log_paused(exc.message)
+        return None
+    if version.broken_reason:
+        _log_paused(f"model version {version.version} is broken: {version.broken_reason}")
+    return version
+
+
+def _log_paused(reason: str) -> None:
+    global _paused_logged_at
+    now = time.monotonic()
+    if now - _paused_logged_at >= PAUSED_LOG_SECONDS:
+        _paused_logged_at = now
+        logger.warning(PAUSED_LOG, reason)
 
 
 def _answer(
-    request: HtmxHttpRequest, form: PassengerForm, *, form_changed: bool, log: bool
+    request: HtmxHttpRequest,
+    form: PassengerForm,
+    *,
+    version: ModelVersion | None,
+    form_changed: bool,
+    log: bool,
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
@@ -62,19 +120,19 @@ def _answer(
         "unavailable": None,
         "presets": PRESETS,
         "form_changed": form_changed,
+        "active_version": version,
+        "facts": answers.training_facts(version=version),
     }
     status = HTTPStatus.OK
     if not form.is_valid():
         status = HTTPStatus.UNPROCESSABLE_ENTITY
     else:
         try:
-            context["outcome"] = predict_survival(passenger=form.cleaned_data, log=log)
+            outcome = predict_survival(passenger=form.cleaned_data, log=log)
         except PredictorError as exc:
             status = show_problem(context, exc)
-    if context["outcome"] is not None:
-        context["active_version"] = context["outcome"].model_version
-    else:
-        context["active_version"] = selectors.model_version_get_active()
+        else:
+            context.update(_described(outcome, form))
     if not request.htmx:
         return render(request, PAGE, context, status=status)
     response = render(request, HTMX_ANSWER, context, status=status)
@@ -82,4 +140,20 @@ def _answer(
         # Keep the last good result on screen; the out-of-band parts of the answer mark it
         # out of date and put each error next to its field.
         response = reswap(response, "none")
-    return response
+    # The address bar follows the answer shown (a link that reproduces it), and only that.
+    return replace_url(response, context.get("share_url", False))
+
+
+def _described(outcome: PredictionOutcome, form: PassengerForm) -> dict[str, Any]:
+    """The outcome and what the page says around it."""
+    passenger = form.cleaned_data
+    version = outcome.model_version
+    return {
+        "outcome": outcome,
+        "active_version": version,
+        "verdict": answers.verdict_for(probability=outcome.probability),
+        "facts": answers.training_facts(version=version),
+        "likeness": answers.passengers_like_this_one(version=version, passenger=passenger),
+        "fare_used": passenger[FARE] if form.fare_filled else None,
+        "share_url": f"{reverse('survival:home')}?{passenger_query(passenger)}",
+    }
