@@ -1,7 +1,7 @@
 """The registry in Django's admin: every version with its metrics and state, its live
-numbers, and the actions that change what answers (activate and roll back through a
-confirmation page, deactivate, choose the challenger) for holders of the "activate"
-permission only. Its HTML lives in templates/admin/survival/modelversion/."""
+numbers, and the actions that change what answers (activate, roll back and deactivate, each
+through a confirmation page that asks for the reason; choose the challenger) for holders of
+the "activate" permission only. Its HTML lives in templates/admin/survival/modelversion/."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ml_pipeline.errors import PredictorError
 from survival.models import ModelActivation, ModelVersion
 from survival.registry import selectors
 from survival.registry.admin_confirm import confirm_change, metric_text
+from survival.registry.admin_deactivate import confirm_deactivation
 from survival.registry.artifacts import load_pipeline
 from survival.registry.live import (
     ChallengerComparison,
@@ -30,16 +31,14 @@ from survival.registry.live import (
 from survival.registry.services import (
     NOTHING_TO_ROLL_BACK,
     model_version_clear_challenger,
-    model_version_deactivate,
     model_version_make_challenger,
 )
 
 SELECT_EXACTLY_ONE = "Select exactly one version to activate (you selected {count})."
 NO_HISTORY = "No activation has been recorded for this version."
-DEACTIVATED = "Deactivated {count} version(s). With no active version, predictions are paused."
+NONE_ACTIVE_SELECTED = "None of the selected versions is active; nothing to deactivate."
 CHECKED_GOOD = "Version {version}: the file verifies and loads."
 CHECKED_BROKEN = "Version {version} is broken: {reason}"
-ADMIN_DEACTIVATION_REASON = "Deactivated in the admin."
 ACTIVATE_PERMISSION = "survival.activate_modelversion"
 CHALLENGER_SELECT_EXACTLY_ONE = (
     "Select exactly one version to make the challenger (you selected {count})."
@@ -91,6 +90,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 wrap(self.activate_view),
                 name="survival_modelversion_activate",
             ),
+            path(
+                "<int:pk>/deactivate/",
+                wrap(self.deactivate_view),
+                name="survival_modelversion_deactivate",
+            ),
             path("rollback/", wrap(self.rollback_view), name="survival_modelversion_rollback"),
             *super().get_urls(),
         ]
@@ -98,7 +102,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {"can_activate": self.has_activate_permission(request), **(extra_context or {})}
+        context = {
+            "can_activate": self.has_activate_permission(request),
+            "active_version": selectors.model_version_get_active(),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=context)
 
     def change_view(
@@ -195,6 +203,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
         version = get_object_or_404(ModelVersion, pk=pk)
         return confirm_change(self, request, version=version, rollback=False)
 
+    def deactivate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Confirms taking the active version out of service (see admin_deactivate)."""
+        if not self.has_activate_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(ModelVersion, pk=pk)
+        return confirm_deactivation(self, request, version=version)
+
     def rollback_view(self, request: HttpRequest) -> HttpResponse:
         """Confirms re-activating the version that was active before the current one."""
         if not self.has_activate_permission(request):
@@ -219,14 +234,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
             reverse("admin:survival_modelversion_activate", args=[version.pk])
         )
 
-    @admin.action(description="Deactivate the selected versions", permissions=["activate"])
-    def deactivate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
-        versions = list(queryset.filter(is_active=True))
-        for version in versions:
-            model_version_deactivate(
-                version=version, by=request.user, reason=ADMIN_DEACTIVATION_REASON
-            )
-        self.message_user(request, DEACTIVATED.format(count=len(versions)), messages.WARNING)
+    @admin.action(description="Deactivate the selected version…", permissions=["activate"])
+    def deactivate(
+        self, request: HttpRequest, queryset: QuerySet[ModelVersion]
+    ) -> HttpResponse | None:
+        version = queryset.filter(is_active=True).first()
+        if version is None:
+            self.message_user(request, NONE_ACTIVE_SELECTED, messages.WARNING)
+            return None
+        # Like activating: the confirmation page says what stops and asks for the reason.
+        return HttpResponseRedirect(
+            reverse("admin:survival_modelversion_deactivate", args=[version.pk])
+        )
 
     @admin.action(description="Make the selected version the challenger", permissions=["activate"])
     def make_challenger(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
