@@ -85,6 +85,11 @@ def _date_axis(axes: Axes, days: list[date]) -> None:
     axes.set_xlim(date2num(days[0]) - 0.6, date2num(days[-1]) + 0.6)
 
 
+def _legend_beside(axes: Axes) -> None:
+    # Right of the axes, where no bar or point can be hidden behind it.
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+
+
 def daily_chart(*, days: list[date], predictions: list[int], feedback: list[int]) -> Chart:
     """Predictions answered and outcomes reported, per day, as side-by-side bars."""
     title = f"Predictions answered and feedback received per day, last {len(days)} days"
@@ -109,7 +114,7 @@ def daily_chart(*, days: list[date], predictions: list[int], feedback: list[int]
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set(ylabel="Count per day", title="Predictions and feedback per day")
     axes.set_ylim(bottom=0)
-    axes.legend(loc="upper left")
+    _legend_beside(axes)
     return _chart(figure, title, description)
 
 
@@ -155,7 +160,7 @@ def accuracy_chart(
         )
     _date_axis(axes, days)
     axes.set(ylabel="Share of right verdicts", ylim=(0, 1.02), title="Live accuracy per day")
-    axes.legend(loc="lower left")
+    _legend_beside(axes)
     return _chart(figure, title, " ".join(parts))
 
 
@@ -171,7 +176,8 @@ def reliability_chart(
         f"{total} predictions with feedback, in {len(predicted)} bins of predicted "
         "probability. A calibrated model's points lie on the diagonal. The largest gap is in "
         f"the bin with mean predicted probability {predicted[worst]:.3f}, where "
-        f"{observed[worst]:.3f} survived ({counts[worst]} passengers)."
+        f"{observed[worst]:.3f} survived ({counts[worst]} "
+        + ("passenger)." if counts[worst] == 1 else "passengers).")
         + (f" Brier score {brier:.3f}." if brier is not None else "")
     )
     figure = Figure(figsize=SQUARE, layout="constrained")
@@ -180,7 +186,9 @@ def reliability_chart(
     label = "logged predictions" + (f" (Brier {brier:.3f})" if brier is not None else "")
     axes.plot(predicted, observed, color=ACCENT, marker="o", linewidth=2, label=label)
     for x, y, count in zip(predicted, observed, counts, strict=True):
-        axes.annotate(f"n={count}", (x, y), textcoords="offset points", xytext=(6, -12), fontsize=8)
+        # Below the point near the top, above it elsewhere: always inside the axes.
+        offset = (6, -12) if y > 0.9 else (6, 6)
+        axes.annotate(f"n={count}", (x, y), textcoords="offset points", xytext=offset, fontsize=8)
     axes.set(
         xlabel="Predicted probability of survival (bin mean)",
         ylabel="Observed survival rate",
@@ -188,5 +196,6 @@ def reliability_chart(
         ylim=(0, 1.02),
         title="Reliability on feedback",
     )
-    axes.legend(loc="upper left")
+    # Below the axes: the points can be anywhere inside them.
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncols=2, fontsize=8)
     return _chart(figure, title, description)
