@@ -49,7 +49,7 @@ class VersionActivity:
 
     Attributes:
         version: the model version.
-        predictions: predictions it answered and logged (page submissions, API, batch rows).
+        predictions: predictions it answered and logged (page, API, batch rows).
         with_feedback: how many of them have a reported outcome.
         right: of those, how many verdicts (probability ≥ 0.5 means "survived") were right.
         brier: mean of (probability − outcome)² on the predictions with feedback.
