@@ -15,12 +15,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from ml_pipeline.errors import PredictorError
 from survival.models import ModelActivation, ModelVersion
 from survival.registry import selectors
 from survival.registry.admin_confirm import confirm_change, metric_text
 from survival.registry.admin_deactivate import confirm_deactivation
+from survival.registry.admin_display import json_field_html
 from survival.registry.artifacts import load_pipeline
 from survival.registry.live import (
     ChallengerComparison,
@@ -50,36 +52,107 @@ CHALLENGER_SET = (
 CHALLENGER_REFUSED = "Version {version} was not made the challenger: {reason}"
 CHALLENGER_CLEARED = "Version {version} is no longer the challenger."
 CHALLENGER_NOT_SELECTED = "None of the selected versions is the challenger; nothing changed."
-LINK_TEMPLATE = "admin/survival/modelversion/link.html"
+PAGES_TEMPLATE = "admin/survival/modelversion/pages.html"
+
+
+def _json_display(field: str, description: str) -> Any:
+    """An admin column showing one JSON field of a version as tables (see admin_display)."""
+
+    @admin.display(description=description)
+    def show(model_admin: admin.ModelAdmin, version: ModelVersion) -> str:
+        return json_field_html(getattr(version, field))
+
+    return show
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
+    # Short columns, so the list fits a 1280 px screen beside the admin's menu; whether a
+    # version answers comes right after which version it is.
     list_display = [
         "version",
+        "state",
         "algorithm",
         "cv_roc_auc",
-        "holdout_accuracy",
         "holdout_roc_auc",
+        "holdout_accuracy",
         "holdout_brier",
-        "data_rows",
-        "created_at",
-        "is_active",
-        "is_challenger",
-        "state",
-        "model_card",
-        "live_numbers",
+        "rows",
+        "trained",
+        "pages",
     ]
+    list_display_links = ["version"]
     list_filter = ["is_active", "is_challenger", "algorithm"]
     ordering = ["-version"]
     actions = ["activate", "deactivate", "make_challenger", "clear_challenger", "check_files"]
+    params_table = _json_display("params", "parameters")
+    cv_metrics_table = _json_display("cv_metrics", "cross-validation metrics")
+    holdout_metrics_table = _json_display("holdout_metrics", "held-out metrics")
+    candidates_table = _json_display("candidates", "candidates' CV metrics")
+    search_table = _json_display("search", "settings tried")
+    evaluation_table = _json_display("evaluation", "held-out details")
+    holdout_index_table = _json_display("holdout_index", "held-out rows")
+    data_summary_table = _json_display("data_summary", "data summary")
+    reference_passenger_table = _json_display("reference_passenger", "reference passenger")
+    background_table = _json_display("explanation_background", "explanation background")
+    context_table = _json_display("training_context", "training context")
+    library_versions_table = _json_display("library_versions", "library versions")
+    plots_table = _json_display("plots", "plots")
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "version",
+                    "algorithm",
+                    "state",
+                    "selection_metric",
+                    "seed",
+                    "created_at",
+                    "activated_at",
+                    "challenger_since",
+                    "training_seconds",
+                ]
+            },
+        ),
+        ("Metrics", {"fields": ["cv_metrics_table", "holdout_metrics_table", "candidates_table"]}),
+        ("Parameters and search", {"fields": ["params_table", "search_table"]}),
+        ("Held-out evaluation", {"fields": ["evaluation_table", "holdout_index_table"]}),
+        (
+            "Training data",
+            {
+                "fields": [
+                    "data_rows",
+                    "train_rows",
+                    "holdout_rows",
+                    "data_sha256",
+                    "data_summary_table",
+                    "reference_passenger_table",
+                    "background_table",
+                    "context_table",
+                ]
+            },
+        ),
+        (
+            "Files and integrity",
+            {
+                "fields": [
+                    "artifact_name",
+                    "artifact_sha256",
+                    "schema_fingerprint",
+                    "library_versions_table",
+                    "git_commit",
+                    "plots_table",
+                    "broken_reason",
+                    "broken_at",
+                ]
+            },
+        ),
+        ("Activation history", {"fields": ["activation_history"]}),
+    ]
     # Everything a version records is evidence of how it was made: nothing is editable, and
     # versions are only created by the training pipeline.
-    readonly_fields = [
-        "model_card",
-        "activation_history",
-        *(field.name for field in ModelVersion._meta.fields),
-    ]
+    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
 
     def get_urls(self) -> list[URLPattern]:
         # Before the default ones: "<path:object_id>/" would otherwise take these addresses.
@@ -128,6 +201,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             comparison = challenger_comparison(challenger=version)
             extra_context = {
                 **extra_context,
+                "card_url": reverse("survival:model_card", args=[version.version]),
                 "live_rows": _live_rows(stats),
                 "daily": [(d.day, d.predictions, _percent(d.survival_rate)) for d in stats.daily],
                 "comparison": comparison,
@@ -149,23 +223,38 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "admin/survival/modelversion/activation_history.html", {"records": records}
         )
 
-    @admin.display(description="model card")
-    def model_card(self, version: ModelVersion) -> str:
-        url = reverse("survival:model_card", args=[version.version])
-        text = f"Model card of version {version.version}"
-        return render_to_string(LINK_TEMPLATE, {"url": url, "text": text})
+    @admin.display(description="pages")
+    def pages(self, version: ModelVersion) -> str:
+        """The public model card and the version's live numbers, as two short links."""
+        return render_to_string(
+            PAGES_TEMPLATE,
+            {
+                "version": version.version,
+                "card_url": reverse("survival:model_card", args=[version.version]),
+                "live_url": reverse("admin:survival_modelversion_change", args=[version.pk])
+                + "#live-numbers",
+            },
+        )
 
-    @admin.display(description="live numbers")
-    def live_numbers(self, version: ModelVersion) -> str:
-        url = reverse("admin:survival_modelversion_change", args=[version.pk]) + "#live-numbers"
-        text = f"Live numbers of version {version.version}"
-        return render_to_string(LINK_TEMPLATE, {"url": url, "text": text})
-
-    @admin.display(description="state")
+    @admin.display(description="state", ordering="-is_active")
     def state(self, version: ModelVersion) -> str:
-        return f"Broken: {version.broken_reason}" if version.broken_reason else "OK"
+        if version.is_active:
+            role = "Active"
+        elif version.is_challenger:
+            role = "Challenger"
+        else:
+            role = "Inactive"
+        return f"{role}; Broken: {version.broken_reason}" if version.broken_reason else role
 
-    @admin.display(description="CV ROC AUC")
+    @admin.display(description="rows", ordering="data_rows")
+    def rows(self, version: ModelVersion) -> int:
+        return version.data_rows
+
+    @admin.display(description="trained", ordering="created_at")
+    def trained(self, version: ModelVersion) -> str:
+        return f"{timezone.localtime(version.created_at):%Y-%m-%d}"
+
+    @admin.display(description="CV AUC")
     def cv_roc_auc(self, version: ModelVersion) -> str:
         mean = version.metric("cv", "roc_auc")
         std = (version.cv_metrics.get("roc_auc") or {}).get("std")
@@ -173,19 +262,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
             return metric_text(mean)
         return f"{metric_text(mean)} ± {metric_text(std)}"
 
-    @admin.display(description="held-out accuracy")
+    @admin.display(description="accuracy")
     def holdout_accuracy(self, version: ModelVersion) -> str:
         return metric_text(version.metric("holdout", "accuracy"))
 
-    @admin.display(description="held-out ROC AUC")
+    @admin.display(description="AUC")
     def holdout_roc_auc(self, version: ModelVersion) -> str:
         return metric_text(version.metric("holdout", "roc_auc"))
 
-    @admin.display(description="held-out Brier")
+    @admin.display(description="Brier")
     def holdout_brier(self, version: ModelVersion) -> str:
         return metric_text(version.metric("holdout", "brier"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
+        # A version's page is a record to read: without this the admin offers Save buttons
+        # that could change nothing. Activation has its own permission and pages.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
