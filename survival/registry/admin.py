@@ -15,14 +15,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 
 from ml_pipeline.errors import PredictorError
 from survival.models import ModelActivation, ModelVersion
 from survival.registry import selectors
 from survival.registry.admin_confirm import confirm_change, metric_text
 from survival.registry.admin_deactivate import confirm_deactivation
-from survival.registry.admin_display import json_field_html
+from survival.registry.admin_version_fields import VERSION_FIELDSETS, VersionColumns
 from survival.registry.artifacts import load_pipeline
 from survival.registry.live import (
     ChallengerComparison,
@@ -52,21 +51,10 @@ CHALLENGER_SET = (
 CHALLENGER_REFUSED = "Version {version} was not made the challenger: {reason}"
 CHALLENGER_CLEARED = "Version {version} is no longer the challenger."
 CHALLENGER_NOT_SELECTED = "None of the selected versions is the challenger; nothing changed."
-PAGES_TEMPLATE = "admin/survival/modelversion/pages.html"
-
-
-def _json_display(field: str, description: str) -> Any:
-    """An admin column showing one JSON field of a version as tables (see admin_display)."""
-
-    @admin.display(description=description)
-    def show(model_admin: admin.ModelAdmin, version: ModelVersion) -> str:
-        return json_field_html(getattr(version, field))
-
-    return show
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(VersionColumns, admin.ModelAdmin):
     # Short columns, so the list fits a 1280 px screen beside the admin's menu; whether a
     # version answers comes right after which version it is.
     list_display = [
@@ -85,74 +73,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "is_challenger", "algorithm"]
     ordering = ["-version"]
     actions = ["activate", "deactivate", "make_challenger", "clear_challenger", "check_files"]
-    params_table = _json_display("params", "parameters")
-    cv_metrics_table = _json_display("cv_metrics", "cross-validation metrics")
-    holdout_metrics_table = _json_display("holdout_metrics", "held-out metrics")
-    candidates_table = _json_display("candidates", "candidates' CV metrics")
-    search_table = _json_display("search", "settings tried")
-    evaluation_table = _json_display("evaluation", "held-out details")
-    holdout_index_table = _json_display("holdout_index", "held-out rows")
-    data_summary_table = _json_display("data_summary", "data summary")
-    reference_passenger_table = _json_display("reference_passenger", "reference passenger")
-    background_table = _json_display("explanation_background", "explanation background")
-    context_table = _json_display("training_context", "training context")
-    library_versions_table = _json_display("library_versions", "library versions")
-    plots_table = _json_display("plots", "plots")
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "version",
-                    "algorithm",
-                    "state",
-                    "selection_metric",
-                    "seed",
-                    "created_at",
-                    "activated_at",
-                    "challenger_since",
-                    "training_seconds",
-                ]
-            },
-        ),
-        ("Metrics", {"fields": ["cv_metrics_table", "holdout_metrics_table", "candidates_table"]}),
-        ("Parameters and search", {"fields": ["params_table", "search_table"]}),
-        ("Held-out evaluation", {"fields": ["evaluation_table", "holdout_index_table"]}),
-        (
-            "Training data",
-            {
-                "fields": [
-                    "data_rows",
-                    "train_rows",
-                    "holdout_rows",
-                    "data_sha256",
-                    "data_summary_table",
-                    "reference_passenger_table",
-                    "background_table",
-                    "context_table",
-                ]
-            },
-        ),
-        (
-            "Files and integrity",
-            {
-                "fields": [
-                    "artifact_name",
-                    "artifact_sha256",
-                    "schema_fingerprint",
-                    "library_versions_table",
-                    "git_commit",
-                    "plots_table",
-                    "broken_reason",
-                    "broken_at",
-                ]
-            },
-        ),
-        ("Activation history", {"fields": ["activation_history"]}),
-    ]
     # Everything a version records is evidence of how it was made: nothing is editable, and
     # versions are only created by the training pipeline.
-    readonly_fields = [name for _, options in fieldsets for name in options["fields"]]
+    fieldsets = VERSION_FIELDSETS
+    readonly_fields = [name for _, options in VERSION_FIELDSETS for name in options["fields"]]
 
     def get_urls(self) -> list[URLPattern]:
         # Before the default ones: "<path:object_id>/" would otherwise take these addresses.
@@ -222,57 +146,6 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return render_to_string(
             "admin/survival/modelversion/activation_history.html", {"records": records}
         )
-
-    @admin.display(description="pages")
-    def pages(self, version: ModelVersion) -> str:
-        """The public model card and the version's live numbers, as two short links."""
-        return render_to_string(
-            PAGES_TEMPLATE,
-            {
-                "version": version.version,
-                "card_url": reverse("survival:model_card", args=[version.version]),
-                "live_url": reverse("admin:survival_modelversion_change", args=[version.pk])
-                + "#live-numbers",
-            },
-        )
-
-    @admin.display(description="state", ordering="-is_active")
-    def state(self, version: ModelVersion) -> str:
-        if version.is_active:
-            role = "Active"
-        elif version.is_challenger:
-            role = "Challenger"
-        else:
-            role = "Inactive"
-        return f"{role}; Broken: {version.broken_reason}" if version.broken_reason else role
-
-    @admin.display(description="rows", ordering="data_rows")
-    def rows(self, version: ModelVersion) -> int:
-        return version.data_rows
-
-    @admin.display(description="trained", ordering="created_at")
-    def trained(self, version: ModelVersion) -> str:
-        return f"{timezone.localtime(version.created_at):%Y-%m-%d}"
-
-    @admin.display(description="CV AUC")
-    def cv_roc_auc(self, version: ModelVersion) -> str:
-        mean = version.metric("cv", "roc_auc")
-        std = (version.cv_metrics.get("roc_auc") or {}).get("std")
-        if std is None:
-            return metric_text(mean)
-        return f"{metric_text(mean)} ± {metric_text(std)}"
-
-    @admin.display(description="accuracy")
-    def holdout_accuracy(self, version: ModelVersion) -> str:
-        return metric_text(version.metric("holdout", "accuracy"))
-
-    @admin.display(description="AUC")
-    def holdout_roc_auc(self, version: ModelVersion) -> str:
-        return metric_text(version.metric("holdout", "roc_auc"))
-
-    @admin.display(description="Brier")
-    def holdout_brier(self, version: ModelVersion) -> str:
-        return metric_text(version.metric("holdout", "brier"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

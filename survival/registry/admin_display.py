@@ -28,7 +28,8 @@ def scalar_text(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return number_text(value)
+        # A tolerance of 0.0001 is not 0.000: tiny values keep three significant digits.
+        return f"{value:.3g}" if 0 < abs(value) < 0.001 else number_text(value)
     return str(value)
 
 
@@ -73,12 +74,26 @@ def _record_table(rows: list[dict[str, Any]]) -> SafeString:
     )
 
 
+def _same_shape(value: dict[str, Any]) -> bool:
+    """Whether an object's entries are two or more objects with the same keys."""
+    items = list(value.values())
+    return (
+        len(items) > 1
+        and all(isinstance(item, dict) and item for item in items)
+        and all(set(item) == set(items[0]) for item in items)
+        and _mean_std(items[0]) is None
+    )
+
+
 def value_html(value: Any) -> SafeString:
     """Any JSON value as HTML: an object as a table of its keys, a list of objects as a
     table of rows, a list of plain values on one line, a plain value as text."""
     summary = _mean_std(value)
     if summary is not None:
         return format_html("{}", summary)
+    if isinstance(value, dict) and _same_shape(value):
+        # Like candidates' metrics: one row per entry, the shared keys as columns.
+        return _record_table([{"": key, **item} for key, item in value.items()])
     if isinstance(value, dict):
         if not value:
             return format_html("{}", NOTHING)

@@ -32,7 +32,7 @@ class ModelActivationAdmin(RecordAdmin):
     # Short columns for who, when and which versions, so the reason gets the width to be
     # read in full (its column wraps; see static/css/admin-registry.css).
     list_display = ["at", "from_label", "to_label", "by", "reason", "rollback", "gate_override"]
-    list_filter = ["to_version", "rollback", "gate_override"]
+    list_filter = ["to_version", "rollback", "gate_overridden"]
     list_select_related = ["from_version", "to_version", "by"]
     date_hierarchy = "at"
     readonly_fields = [field.name for field in ModelActivation._meta.fields]
