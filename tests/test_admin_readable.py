@@ -72,7 +72,7 @@ def test_the_activation_history_shows_each_reason_in_full(admin_client, active_v
     listed = admin_client.get(reverse("admin:survival_modelactivation_changelist"))
     assert f'<td class="field-reason">{LONG_REASON}</td>' in listed.content.decode()
     page = admin_client.get(reverse("admin:survival_modelversion_change", args=[active_version.pk]))
-    assert f'<td class="reason">{LONG_REASON}</td>' in page.content.decode()
+    assert f"<td>{LONG_REASON}</td>" in page.content.decode()
     # The stylesheet that lets the reason column wrap instead of shrinking to a sliver.
     assert "css/admin-registry.css" in listed.content.decode()
 
