@@ -39,7 +39,7 @@ def log_in_with_the_keyboard(page: Page, live_server) -> None:
     # From the registry's index to the versions, through the link.
     tab_to(page, '#content-main a[href="/admin/survival/modelversion/"]')
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Select model version to change")).to_be_visible()
+    expect(page.get_by_role("heading", name="Select model version")).to_be_visible()
 
 
 def test_rolling_back_to_the_previous_version_with_the_keyboard(

@@ -8,6 +8,8 @@ from django.contrib.auth.models import User
 from playwright.sync_api import Browser
 
 from e2e.conftest import serious_violations
+from ml_pipeline.schema import default_passenger
+from survival.models import Prediction
 from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,6 +26,9 @@ ADMIN_PAGES = [
     "/admin/survival/modelversion/",
     "/admin/survival/modelversion/{pk}/change/",
     "/admin/survival/modelversion/{other}/activate/",
+    "/admin/survival/modelversion/{pk}/deactivate/",
+    "/admin/operations/",
+    "/admin/operations/{version}/",
 ]
 
 
@@ -34,6 +39,15 @@ def test_no_page_has_a_serious_violation(
 ):
     version = model_version_activate(version=version_with(roc_auc=0.86, brier=0.13))
     other = version_with(roc_auc=0.86, brier=0.13)
+    # Logged predictions, some with feedback: the operations page draws every chart.
+    for probability, outcome in ((0.2, 0), (0.7, 1), (0.9, 0), (0.4, None)):
+        Prediction.objects.create(
+            model_version=version,
+            inputs=default_passenger(),
+            probability=probability,
+            survived=probability >= 0.5,
+            outcome=outcome,
+        )
     User.objects.create_superuser("auditor", "a@example.com", "an-auditors-password")
     context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
     page = context.new_page()
@@ -47,7 +61,8 @@ def test_no_page_has_a_serious_violation(
         page.fill("#id_password", "an-auditors-password")
         page.click("input[type=submit]")
         for address in ADMIN_PAGES:
-            page.goto(live_server.url + address.format(pk=version.pk, other=other.pk))
+            filled = address.format(pk=version.pk, other=other.pk, version=version.version)
+            page.goto(live_server.url + filled)
             found[address] = serious_violations(page)
     finally:
         context.close()

@@ -28,7 +28,8 @@ ACCENT = "#0d6efd"
 MUTED = "#6c757d"
 
 
-def _svg(figure: Figure) -> bytes:
+def figure_svg(figure: Figure) -> bytes:
+    """A figure as SVG bytes, the same bytes for the same numbers."""
     FigureCanvasSVG(figure)
     buffer = io.BytesIO()
     # A fixed hash salt and no date make the same numbers give the same bytes.
@@ -50,7 +51,7 @@ def roc_plot(*, fpr: list[float], tpr: list[float], auc: float) -> bytes:
         title=PLOT_TITLES["roc"],
     )
     axes.legend(loc="lower right")
-    return _svg(figure)
+    return figure_svg(figure)
 
 
 def calibration_plot(*, predicted: list[float], observed: list[float], brier: float) -> bytes:
@@ -73,7 +74,7 @@ def calibration_plot(*, predicted: list[float], observed: list[float], brier: fl
         title=PLOT_TITLES["calibration"],
     )
     axes.legend(loc="upper left")
-    return _svg(figure)
+    return figure_svg(figure)
 
 
 def confusion_plot(*, tn: int, fp: int, fn: int, tp: int) -> bytes:
@@ -98,7 +99,7 @@ def confusion_plot(*, tn: int, fp: int, fn: int, tp: int) -> bytes:
     axes.set_xticks([0, 1], labels=labels)
     axes.set_yticks([0, 1], labels=labels)
     axes.set(xlabel="Predicted", ylabel="Actual", title=PLOT_TITLES["confusion"])
-    return _svg(figure)
+    return figure_svg(figure)
 
 
 def importance_plot(*, importance: dict[str, dict[str, float]]) -> bytes:
@@ -114,7 +115,7 @@ def importance_plot(*, importance: dict[str, dict[str, float]]) -> bytes:
     )
     axes.axvline(0, color=MUTED, linewidth=1)
     axes.set(xlabel="Drop in ROC AUC when the input is shuffled", title=PLOT_TITLES["importance"])
-    return _svg(figure)
+    return figure_svg(figure)
 
 
 def draw_plots(

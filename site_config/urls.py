@@ -17,6 +17,8 @@ admin.site.site_title = "Titanic Survival Predictor admin"
 admin.site.index_title = "Model registry"
 
 urlpatterns = [
+    # Before the admin's own addresses, which would otherwise take this one.
+    path("admin/operations/", include("survival.ops.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("healthz", health.healthz, name="healthz"),

@@ -14,6 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from ml_pipeline.schema import default_passenger
+from survival.models import Prediction
 from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,22 @@ def pages(client: Client, version, other) -> dict[str, str]:
     answers["admin-activate-refused-reason"] = admin.post(
         f"/admin/survival/modelversion/{other.pk}/activate/", {"reason": ""}
     )
+    deactivate = f"/admin/survival/modelversion/{version.pk}/deactivate/"
+    answers["admin-deactivate"] = admin.get(deactivate)
+    answers["admin-deactivate-refused-reason"] = admin.post(deactivate, {"reason": ""})
+    answers["operations-empty"] = admin.get(f"/admin/operations/{other.version}/")
+    # Predictions with and without feedback: every chart and table of the page is drawn.
+    for probability, outcome in ((0.2, 0), (0.7, 1), (0.9, 0), (0.4, None)):
+        Prediction.objects.create(
+            model_version=version,
+            inputs=passenger,
+            probability=probability,
+            survived=probability >= 0.5,
+            outcome=outcome,
+        )
+    answers["operations"] = admin.get("/admin/operations/")
+    answers["operations-version"] = admin.get(f"/admin/operations/{version.version}/")
+    answers["operations-refused-period"] = admin.get(f"/admin/operations/{version.version}/?days=5")
     return {name: response.content.decode() for name, response in answers.items()}
 
 

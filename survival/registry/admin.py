@@ -1,7 +1,7 @@
 """The registry in Django's admin: every version with its metrics and state, its live
-numbers, and the actions that change what answers (activate and roll back through a
-confirmation page, deactivate, choose the challenger) for holders of the "activate"
-permission only. Its HTML lives in templates/admin/survival/modelversion/."""
+numbers, and the actions that change what answers (activate, roll back and deactivate, each
+through a confirmation page that asks for the reason; choose the challenger) for holders of
+the "activate" permission only. Its HTML lives in templates/admin/survival/modelversion/."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from ml_pipeline.errors import PredictorError
 from survival.models import ModelActivation, ModelVersion
 from survival.registry import selectors
 from survival.registry.admin_confirm import confirm_change, metric_text
+from survival.registry.admin_deactivate import confirm_deactivation
+from survival.registry.admin_version_fields import VERSION_FIELDSETS, VersionColumns
 from survival.registry.artifacts import load_pipeline
 from survival.registry.live import (
     ChallengerComparison,
@@ -30,16 +32,14 @@ from survival.registry.live import (
 from survival.registry.services import (
     NOTHING_TO_ROLL_BACK,
     model_version_clear_challenger,
-    model_version_deactivate,
     model_version_make_challenger,
 )
 
 SELECT_EXACTLY_ONE = "Select exactly one version to activate (you selected {count})."
 NO_HISTORY = "No activation has been recorded for this version."
-DEACTIVATED = "Deactivated {count} version(s). With no active version, predictions are paused."
+NONE_ACTIVE_SELECTED = "None of the selected versions is active; nothing to deactivate."
 CHECKED_GOOD = "Version {version}: the file verifies and loads."
 CHECKED_BROKEN = "Version {version} is broken: {reason}"
-ADMIN_DEACTIVATION_REASON = "Deactivated in the admin."
 ACTIVATE_PERMISSION = "survival.activate_modelversion"
 CHALLENGER_SELECT_EXACTLY_ONE = (
     "Select exactly one version to make the challenger (you selected {count})."
@@ -51,36 +51,32 @@ CHALLENGER_SET = (
 CHALLENGER_REFUSED = "Version {version} was not made the challenger: {reason}"
 CHALLENGER_CLEARED = "Version {version} is no longer the challenger."
 CHALLENGER_NOT_SELECTED = "None of the selected versions is the challenger; nothing changed."
-LINK_TEMPLATE = "admin/survival/modelversion/link.html"
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(VersionColumns, admin.ModelAdmin):
+    # Short columns, so the list fits a 1280 px screen beside the admin's menu; whether a
+    # version answers comes right after which version it is.
     list_display = [
         "version",
+        "state",
         "algorithm",
         "cv_roc_auc",
-        "holdout_accuracy",
         "holdout_roc_auc",
+        "holdout_accuracy",
         "holdout_brier",
-        "data_rows",
-        "created_at",
-        "is_active",
-        "is_challenger",
-        "state",
-        "model_card",
-        "live_numbers",
+        "rows",
+        "trained",
+        "pages",
     ]
+    list_display_links = ["version"]
     list_filter = ["is_active", "is_challenger", "algorithm"]
     ordering = ["-version"]
     actions = ["activate", "deactivate", "make_challenger", "clear_challenger", "check_files"]
     # Everything a version records is evidence of how it was made: nothing is editable, and
     # versions are only created by the training pipeline.
-    readonly_fields = [
-        "model_card",
-        "activation_history",
-        *(field.name for field in ModelVersion._meta.fields),
-    ]
+    fieldsets = VERSION_FIELDSETS
+    readonly_fields = [name for _, options in VERSION_FIELDSETS for name in options["fields"]]
 
     def get_urls(self) -> list[URLPattern]:
         # Before the default ones: "<path:object_id>/" would otherwise take these addresses.
@@ -91,6 +87,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 wrap(self.activate_view),
                 name="survival_modelversion_activate",
             ),
+            path(
+                "<int:pk>/deactivate/",
+                wrap(self.deactivate_view),
+                name="survival_modelversion_deactivate",
+            ),
             path("rollback/", wrap(self.rollback_view), name="survival_modelversion_rollback"),
             *super().get_urls(),
         ]
@@ -98,7 +99,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {"can_activate": self.has_activate_permission(request), **(extra_context or {})}
+        context = {
+            "can_activate": self.has_activate_permission(request),
+            "active_version": selectors.model_version_get_active(),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, extra_context=context)
 
     def change_view(
@@ -120,6 +125,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             comparison = challenger_comparison(challenger=version)
             extra_context = {
                 **extra_context,
+                "card_url": reverse("survival:model_card", args=[version.version]),
                 "live_rows": _live_rows(stats),
                 "daily": [(d.day, d.predictions, _percent(d.survival_rate)) for d in stats.daily],
                 "comparison": comparison,
@@ -141,43 +147,12 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "admin/survival/modelversion/activation_history.html", {"records": records}
         )
 
-    @admin.display(description="model card")
-    def model_card(self, version: ModelVersion) -> str:
-        url = reverse("survival:model_card", args=[version.version])
-        text = f"Model card of version {version.version}"
-        return render_to_string(LINK_TEMPLATE, {"url": url, "text": text})
-
-    @admin.display(description="live numbers")
-    def live_numbers(self, version: ModelVersion) -> str:
-        url = reverse("admin:survival_modelversion_change", args=[version.pk]) + "#live-numbers"
-        text = f"Live numbers of version {version.version}"
-        return render_to_string(LINK_TEMPLATE, {"url": url, "text": text})
-
-    @admin.display(description="state")
-    def state(self, version: ModelVersion) -> str:
-        return f"Broken: {version.broken_reason}" if version.broken_reason else "OK"
-
-    @admin.display(description="CV ROC AUC")
-    def cv_roc_auc(self, version: ModelVersion) -> str:
-        mean = version.metric("cv", "roc_auc")
-        std = (version.cv_metrics.get("roc_auc") or {}).get("std")
-        if std is None:
-            return metric_text(mean)
-        return f"{metric_text(mean)} ± {metric_text(std)}"
-
-    @admin.display(description="held-out accuracy")
-    def holdout_accuracy(self, version: ModelVersion) -> str:
-        return metric_text(version.metric("holdout", "accuracy"))
-
-    @admin.display(description="held-out ROC AUC")
-    def holdout_roc_auc(self, version: ModelVersion) -> str:
-        return metric_text(version.metric("holdout", "roc_auc"))
-
-    @admin.display(description="held-out Brier")
-    def holdout_brier(self, version: ModelVersion) -> str:
-        return metric_text(version.metric("holdout", "brier"))
-
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
+        # A version's page is a record to read: without this the admin offers Save buttons
+        # that could change nothing. Activation has its own permission and pages.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: ModelVersion | None = None) -> bool:
@@ -194,6 +169,13 @@ class ModelVersionAdmin(admin.ModelAdmin):
             raise PermissionDenied
         version = get_object_or_404(ModelVersion, pk=pk)
         return confirm_change(self, request, version=version, rollback=False)
+
+    def deactivate_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Confirms taking the active version out of service (see admin_deactivate)."""
+        if not self.has_activate_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(ModelVersion, pk=pk)
+        return confirm_deactivation(self, request, version=version)
 
     def rollback_view(self, request: HttpRequest) -> HttpResponse:
         """Confirms re-activating the version that was active before the current one."""
@@ -219,14 +201,18 @@ class ModelVersionAdmin(admin.ModelAdmin):
             reverse("admin:survival_modelversion_activate", args=[version.pk])
         )
 
-    @admin.action(description="Deactivate the selected versions", permissions=["activate"])
-    def deactivate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
-        versions = list(queryset.filter(is_active=True))
-        for version in versions:
-            model_version_deactivate(
-                version=version, by=request.user, reason=ADMIN_DEACTIVATION_REASON
-            )
-        self.message_user(request, DEACTIVATED.format(count=len(versions)), messages.WARNING)
+    @admin.action(description="Deactivate the selected version…", permissions=["activate"])
+    def deactivate(
+        self, request: HttpRequest, queryset: QuerySet[ModelVersion]
+    ) -> HttpResponse | None:
+        version = queryset.filter(is_active=True).first()
+        if version is None:
+            self.message_user(request, NONE_ACTIVE_SELECTED, messages.WARNING)
+            return None
+        # Like activating: the confirmation page says what stops and asks for the reason.
+        return HttpResponseRedirect(
+            reverse("admin:survival_modelversion_deactivate", args=[version.pk])
+        )
 
     @admin.action(description="Make the selected version the challenger", permissions=["activate"])
     def make_challenger(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:

@@ -34,7 +34,11 @@ logger = logging.getLogger(__name__)
 
 ARTIFACT_STORAGE = "artifacts"
 
-MODEL_UNAVAILABLE = "No model is available right now."
+# What every interface answers while no version is active (after a deactivation): the page
+# and the API say the same thing.
+MODEL_UNAVAILABLE = (
+    "No model is available right now. Predictions are paused until a version is activated."
+)
 ARTIFACT_MISSING = "The model file for version {version} cannot be read."
 ARTIFACT_TAMPERED = (
     "The model file for version {version} does not match its recorded sha256; it was not loaded."

@@ -1,5 +1,5 @@
-"""The form an admin fills in to change the answering version: the reason recorded with
-the change and, for those allowed to, the promotion gate's override."""
+"""The forms an admin fills in to change the answering version: the reason recorded with
+the change and, to activate, for those allowed to, the promotion gate's override."""
 
 from __future__ import annotations
 
@@ -12,19 +12,15 @@ REASON_TOO_LONG = "Reason must be at most {limit} characters (it has {length})."
 REASON_MAX_LENGTH = 2000
 
 
-class ActivationForm(forms.Form):
-    """What the admin types to activate a version or roll back: the reason, recorded with
-    the change, and (for those allowed to) whether to override the promotion gate."""
+class ReasonForm(forms.Form):
+    """The reason for a change of the answering version, recorded with it (deactivating
+    asks for nothing more)."""
 
     reason = forms.CharField(
         label="Reason (recorded with the change)",
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "autofocus": True}),
         error_messages={"required": REASON_REQUIRED},
-    )
-    override_gate = forms.BooleanField(
-        label="Activate anyway: override the promotion gate",
-        required=False,
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -34,3 +30,13 @@ class ActivationForm(forms.Form):
             limit=REASON_MAX_LENGTH, length="%(show_value)d"
         )
         self.fields["reason"].widget.attrs["aria-describedby"] = "id_reason_error"
+
+
+class ActivationForm(ReasonForm):
+    """What the admin types to activate a version or roll back: the reason and (for those
+    allowed to) whether to override the promotion gate."""
+
+    override_gate = forms.BooleanField(
+        label="Activate anyway: override the promotion gate",
+        required=False,
+    )
