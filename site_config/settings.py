@@ -237,9 +237,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
 
-# Django's cache holds the API's throttle counts. The default, files in one folder, is shared by every worker of a host
-# (`make serve` runs several); with several hosts, point it at a cache they share (e.g.
-# DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
+# Django's cache holds the API's throttle counts. The default, files in one folder, is
+# shared by every worker of a host (`make serve` runs several); with several hosts, point it
+# at a cache they share (e.g. DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
 # DJANGO_CACHE_LOCATION=redis://host:6379).
 CACHES = {
     "default": {
