@@ -132,13 +132,14 @@ def job_beat(*, job_id: str) -> None:
 def job_progress(
     *, job_id: str, fraction: float, message: str, detail: dict[str, Any] | None = None
 ) -> None:
-    _update(
-        job_id,
-        Q(state=Job.State.RUNNING),
-        progress=max(0.0, min(1.0, fraction)),
-        progress_message=message[:200],
-        progress_detail=detail or {},
-    )
+    """Records how far the job is; `detail` (the structured step) is kept when not given."""
+    fields: dict[str, Any] = {
+        "progress": max(0.0, min(1.0, fraction)),
+        "progress_message": message[:200],
+    }
+    if detail is not None:
+        fields["progress_detail"] = detail
+    _update(job_id, Q(state=Job.State.RUNNING), **fields)
 
 
 def job_succeed(
