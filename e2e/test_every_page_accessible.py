@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import Browser
 
 from e2e.conftest import serious_violations
+from survival.models import Job
 from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,6 +26,9 @@ ADMIN_PAGES = [
     "/admin/survival/modelversion/",
     "/admin/survival/modelversion/{pk}/change/",
     "/admin/survival/modelversion/{other}/activate/",
+    "/admin/survival/job/",
+    "/admin/survival/job/train/",
+    "/jobs/{job}/",
 ]
 
 
@@ -35,6 +40,14 @@ def test_no_page_has_a_serious_violation(
     version = model_version_activate(version=version_with(roc_auc=0.86, brier=0.13))
     other = version_with(roc_auc=0.86, brier=0.13)
     User.objects.create_superuser("auditor", "a@example.com", "an-auditors-password")
+    # A training job, half-way: its page shows the progress bar and the step.
+    job = Job.objects.create(
+        kind=Job.Kind.TRAIN,
+        state=Job.State.RUNNING,
+        started_at=timezone.now(),
+        progress=0.5,
+        progress_message="Random forest (candidate 2 of 4), setting 1/3, fold 4/10",
+    )
     context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
     page = context.new_page()
     found = {}
@@ -47,7 +60,7 @@ def test_no_page_has_a_serious_violation(
         page.fill("#id_password", "an-auditors-password")
         page.click("input[type=submit]")
         for address in ADMIN_PAGES:
-            page.goto(live_server.url + address.format(pk=version.pk, other=other.pk))
+            page.goto(live_server.url + address.format(pk=version.pk, other=other.pk, job=job.pk))
             found[address] = serious_violations(page)
     finally:
         context.close()
