@@ -99,6 +99,11 @@ def test_expired_files_say_so(client, active_version):
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert 'id="batch-expired"' in page
     assert 'id="batch-download"' not in page
+    # The next scored file (or the next job a worker takes) deletes the expired bytes.
+    queue_batch(client)
+    job.refresh_from_db()
+    assert job.result_file is None
+    assert job.input_file is None
 
 
 def test_a_stale_running_job_is_marked_failed(settings, active_version, client):

@@ -80,7 +80,10 @@ def job_record_finished(
     started_at: Any,
 ) -> Job:
     """Records work done inside a request (a small batch) as a finished job, so its file is
-    kept and offered for download like a background job's."""
+    kept and offered for download like a background job's. Files of jobs past their expiry
+    are deleted here too (as a worker does before each job), so they go even where no worker
+    runs."""
+    jobs_purge_expired()
     now = timezone.now()
     return Job.objects.create(
         kind=kind,
