@@ -18,30 +18,35 @@ SYNC := $(BIN)/uv sync --frozen --inexact --quiet --python $(BIN)/python
 # Hashed, compressed static files, served by whitenoise with far-future cache headers.
 SERVE_STATIC := whitenoise.storage.CompressedManifestStaticFilesStorage
 
-.PHONY: run serve bench test install lint format chromium clean help lock screenshots
+.PHONY: run serve worker bench test install lint format chromium clean help lock screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-run: $(VENV)/.installed-app ## set up everything, train a first model if none is active, serve on HOST:PORT
+# Runs the web server and a job worker side by side (Procfile.dev, Procfile); Ctrl-C stops both.
+# (--env /dev/null: the settings read .env themselves; honcho need not.)
+HONCHO := $(BIN)/honcho --no-colour --env /dev/null
+
+run: $(VENV)/.installed-app ## set up everything, train a first model if none is active, serve on HOST:PORT with a job worker
 	@# A secret key in .env, so the README's manage.py commands work as written afterwards.
 	@./scripts/ensure_env_file.sh $(BIN)/python
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py train --activate --skip-if-active
 	@./scripts/ensure_superuser.sh $(BIN)/python
 	@# DEBUG for tracebacks in this console; visitors still get the site's own error pages.
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=1 HOST=$(HOST) WEB_PORT=$(PORT) exec $(HONCHO) --procfile Procfile.dev start
 
-serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, gunicorn with WORKERS on HOST:PORT (needs DJANGO_SECRET_KEY, from the environment or .env)
+serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, gunicorn with WORKERS on HOST:PORT and a job worker (needs DJANGO_SECRET_KEY, from the environment or .env)
 	@test -n "$$DJANGO_SECRET_KEY" || grep -qs '^DJANGO_SECRET_KEY=' .env || { echo "make serve needs DJANGO_SECRET_KEY, in the environment or in .env (and optionally DATABASE_URL)." >&2; exit 1; }
 	$(BIN)/python manage.py migrate --noinput
 	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py train --activate --skip-if-active $(TRAIN_ARGS)
 	@# One thread of maths per worker: the workers already fill the cores.
 	DJANGO_STATICFILES_BACKEND=$(SERVE_STATIC) OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
-		exec $(BIN)/gunicorn site_config.wsgi:application --config gunicorn.conf.py \
-		--workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - --error-logfile - \
-		--no-control-socket
+		HOST=$(HOST) WEB_PORT=$(PORT) WORKERS=$(WORKERS) exec $(HONCHO) --procfile Procfile start
+
+worker: $(VENV)/.installed-app ## run only a job worker (training and batch jobs), e.g. on a host of its own
+	exec $(BIN)/python manage.py db_worker --no-reload
 
 bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings against the reference apps in bench/; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Callable
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -139,6 +143,61 @@ def version_with(db, trained_logreg: TrainingResult):
         return model_version_register(result=result)
 
     return register
+
+
+# A running job's worker beats every sixth of this: short enough that a killed worker's job
+# is marked failed within seconds in the tests.
+TEST_JOB_STALE_SECONDS = 3
+
+
+@pytest.fixture
+def job_worker(transactional_db, settings, artifact_storage_in_tmp, tmp_path) -> Iterator:
+    """A real job worker (`manage.py db_worker`, as `make run` starts it) in a process of its
+    own, on this test's database (committed rows: the test must be transactional) and model
+    files. Its output is in tmp_path/worker.log. Stopped (SIGTERM) at the end of the test."""
+    from django.db import connection
+
+    database = connection.settings_dict
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        user = f"{database['USER']}:{database['PASSWORD']}@" if database["USER"] else ""
+        url = f"postgres://{user}{database['HOST'] or 'localhost'}:{database['PORT'] or 5432}"
+        url += f"/{database['NAME']}"
+    else:
+        url = f"sqlite:///{database['NAME']}"
+    settings.JOB_STALE_SECONDS = TEST_JOB_STALE_SECONDS
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "ARTIFACTS_DIR": str(artifact_storage_in_tmp),
+        "JOB_STALE_SECONDS": str(TEST_JOB_STALE_SECONDS),
+        "OMP_NUM_THREADS": "1",
+    }
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--no-reload",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+        ],
+        cwd=Path(__file__).resolve().parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    yield worker
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    log.close()
 
 
 # The slowest tests (servers started in subprocesses, whole training runs) are handed out

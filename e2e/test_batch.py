@@ -78,8 +78,9 @@ def test_upload_and_download_with_the_keyboard_only(
     with page.expect_download() as download:
         page.keyboard.press("Enter")
     rows = read_scored(download.value, tmp_path)
-    assert [row["PassengerId"] for row in rows] == ["892", "893", "894"]
-    assert all(row["Survived"] in {"0", "1"} for row in rows)
+    assert [row["PassengerId"] for row in rows] == ["892", "893", "894", "895"]
+    assert [row["survived"] in {"0", "1"} for row in rows] == [True, True, True, False]
+    assert rows[3]["error"] == "column 'age' must be a number"
     assert page.evaluate("window.__sameDocument") == "yes"
 
 
@@ -100,8 +101,16 @@ def test_upload_and_download_without_javascript(
     with page.expect_download() as download:
         page.locator("#batch-download").click()
     rows = read_scored(download.value, tmp_path)
-    assert list(rows[0]) == ["PassengerId", "Survived", "Probability"]
-    assert len(rows) == 3
+    assert list(rows[0]) == [
+        "line",
+        "PassengerId",
+        "Name",
+        "survived",
+        "probability",
+        "model_version",
+        "error",
+    ]
+    assert [row["line"] for row in rows] == ["2", "3", "4", "5"]
     context.close()
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import timezone
 from playwright.sync_api import Browser
 
 from e2e.conftest import serious_violations
 from ml_pipeline.schema import default_passenger
-from survival.models import Prediction
+from survival.models import Job, Prediction
 from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,6 +30,9 @@ ADMIN_PAGES = [
     "/admin/survival/modelversion/{pk}/deactivate/",
     "/admin/operations/",
     "/admin/operations/{version}/",
+    "/admin/survival/job/",
+    "/admin/survival/job/train/",
+    "/jobs/{job}/",
 ]
 
 
@@ -49,6 +53,14 @@ def test_no_page_has_a_serious_violation(
             outcome=outcome,
         )
     User.objects.create_superuser("auditor", "a@example.com", "an-auditors-password")
+    # A training job, half-way: its page shows the progress bar and the step.
+    job = Job.objects.create(
+        kind=Job.Kind.TRAIN,
+        state=Job.State.RUNNING,
+        started_at=timezone.now(),
+        progress=0.5,
+        progress_message="Random forest (candidate 2 of 4), setting 1/3, fold 4/10",
+    )
     context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
     page = context.new_page()
     found = {}
@@ -61,7 +73,9 @@ def test_no_page_has_a_serious_violation(
         page.fill("#id_password", "an-auditors-password")
         page.click("input[type=submit]")
         for address in ADMIN_PAGES:
-            filled = address.format(pk=version.pk, other=other.pk, version=version.version)
+            filled = address.format(
+                pk=version.pk, other=other.pk, version=version.version, job=job.pk
+            )
             page.goto(live_server.url + filled)
             found[address] = serious_violations(page)
     finally:

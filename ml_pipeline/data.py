@@ -64,15 +64,19 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     csv_path = Path(path) if path is not None else BUNDLED_DATA
     if not csv_path.is_file():
         raise DataValidationError(f"{csv_path}: no such file.")
-    raw = csv_path.read_bytes()
-    table = read_csv_table(raw, source=str(csv_path))
-    features, target = validate_table(table, source=str(csv_path))
+    return parse_dataset(csv_path.read_bytes(), source=str(csv_path))
+
+
+def parse_dataset(raw: bytes, *, source: str) -> Dataset:
+    """Validates the bytes of a CSV file (an upload, or a file's content) as training data."""
+    table = read_csv_table(raw, source=source)
+    features, target = validate_table(table, source=source)
     return Dataset(
         features=features,
         target=target,
         sha256=hashlib.sha256(raw).hexdigest(),
         rows=len(target),
-        source=str(csv_path),
+        source=source,
     )
 
 

@@ -61,6 +61,7 @@ from ml_pipeline.features import (  # noqa: F401
     passenger_terms,
 )
 from ml_pipeline.plots import draw_plots
+from ml_pipeline.progress import StepCallback, StepTracker
 from ml_pipeline.provenance import (
     git_commit,
     library_versions,
@@ -141,6 +142,7 @@ def train(
     seed: int = DEFAULT_SEED,
     metric: str = DEFAULT_METRIC,
     progress: ProgressCallback | None = None,
+    on_step: StepCallback | None = None,
 ) -> TrainingResult:
     """Selects (for "auto") or uses the given algorithm, fits it and evaluates it.
 
@@ -148,11 +150,21 @@ def train(
     split and the best by `metric` is kept; the best candidate wins. Calibration is kept
     when it improves the winner's cross-validated Brier score.
 
+    `progress` gets the run's progress as lines of text; `on_step`, as TrainingStep data
+    (candidate, setting, fold, share of the folds done), for a progress bar.
+
     Gradient boosting runs on one OpenMP thread: with about a thousand rows, more threads
     only wait on each other, and on a busy machine they can slow a run down many times over.
     """
     with threadpool_limits(limits=1, user_api="openmp"):
-        return _train(dataset, algorithm=algorithm, seed=seed, metric=metric, progress=progress)
+        return _train(
+            dataset,
+            algorithm=algorithm,
+            seed=seed,
+            metric=metric,
+            progress=progress,
+            on_step=on_step,
+        )
 
 
 def _train(
@@ -162,6 +174,7 @@ def _train(
     seed: int,
     metric: str,
     progress: ProgressCallback | None,
+    on_step: StepCallback | None = None,
 ) -> TrainingResult:
     started = time.perf_counter()
     if metric not in METRIC_LABELS:
@@ -183,9 +196,15 @@ def _train(
             f"{METRIC_LABELS[metric]} ({CV_FOLDS} folds × {CV_REPEATS} repeats)"
         )
 
+    steps = StepTracker(
+        labels=[ALGORITHMS[name][0] for name in names],
+        settings_per_candidate=[len(SEARCH_SPACE[name]) for name in names],
+        text=progress,
+        on_step=on_step,
+    )
     search: dict[str, list[dict[str, Any]]] = {}
     chosen: dict[str, dict[str, Any]] = {}
-    for name in names:
+    for candidate, name in enumerate(names):
         settings = SEARCH_SPACE[name]
         tried: list[dict[str, Any]] = []
         for number, params in enumerate(settings, start=1):
@@ -199,7 +218,7 @@ def _train(
                 train_y,
                 seed=seed,
                 name=name,
-                progress=progress,
+                progress=steps.fold_progress(stage="search", candidate=candidate, setting=number),
             )
             tried.append({"params": params, "cv": cv})
         search[name] = tried
@@ -217,8 +236,9 @@ def _train(
         train_y,
         seed=seed,
         name=f"{winner} calibrated",
-        progress=progress,
+        progress=steps.fold_progress(stage="calibration", candidate=names.index(winner)),
     )
+    steps.final(candidate=names.index(winner))
     use_calibration = calibrated_cv["brier"]["mean"] < candidates[winner]["brier"]["mean"]
     if progress:
         progress(f"Fitting {ALGORITHMS[winner][0]} on the whole training split")

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "template_partials",
     "bootstrap",
     "axes",
+    # Django's Tasks API (the backport of Django 6's django.tasks) and its database queue.
+    "django_tasks",
+    "django_tasks_db",
     "survival",
 ]
 
@@ -234,10 +237,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
 
-# Django's cache holds the API's throttle counts and the /batch page's scored files until
-# they are downloaded. The default, files in one folder, is shared by every worker of a host
-# (`make serve` runs several); with several hosts, point it at a cache they share (e.g.
-# DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
+# Django's cache holds the API's throttle counts. The default, files in one folder, is
+# shared by every worker of a host (`make serve` runs several); with several hosts, point it
+# at a cache they share (e.g. DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
 # DJANGO_CACHE_LOCATION=redis://host:6379).
 CACHES = {
     "default": {
@@ -258,6 +260,20 @@ NINJA_NUM_PROXIES = env.int("API_TRUSTED_PROXIES", 0)
 # The /batch page: the largest upload and the most rows it scores.
 BATCH_MAX_UPLOAD_BYTES = env.int("BATCH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 BATCH_MAX_ROWS = env.int("BATCH_MAX_ROWS", 200_000)
+# Files with more rows than this are scored by a background job (a page with a progress bar);
+# smaller ones in the upload's own request, which takes well under a second for them.
+BATCH_BACKGROUND_ROWS = env.int("BATCH_BACKGROUND_ROWS", 5_000)
+
+# --- background jobs ---------------------------------------------------------------------
+# Django's Tasks API queued in the database (django-tasks-db): `manage.py db_worker` takes the
+# tasks; `make run` and `make serve` start one beside the web server. Each job's state,
+# progress, upload and result live in the database (survival.models.Job), never on a disk.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# How long a finished job's files (the upload, the scored CSV) can be downloaded.
+JOB_RESULT_HOURS = env.float("JOB_RESULT_HOURS", 24)
+# A running job whose worker gave no sign of life for this long is marked failed: the
+# worker was killed or its machine stopped. Workers beat every sixth of it.
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", 60)
 
 # --- operating the model -----------------------------------------------------------------
 # The promotion gate: a version is activated only when its held-out ROC AUC is at least

@@ -1,6 +1,7 @@
 """Django's admin finds the admin of each concern here (admin.autodiscover imports this
-module): the registry's versions and records, and the prediction log."""
+module): the registry's versions and records, the prediction log and the jobs."""
 
+from survival.jobs import admin as jobs_admin  # noqa: F401
 from survival.predictions import admin as predictions_admin  # noqa: F401
 from survival.registry import admin as registry_admin  # noqa: F401
 from survival.registry import admin_records  # noqa: F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from survival.batch import views as batch
+from survival.jobs import views as jobs
 from survival.predictions import views as predictions
 from survival.registry import views as registry
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("models/<int:number>/", registry.model_card, name="model_card"),
     path("models/<int:number>/plots/<slug:name>.svg", registry.model_plot, name="model_plot"),
     path("batch/", batch.batch, name="batch"),
-    path("batch/<str:token>/scored.csv", batch.batch_download, name="batch_download"),
+    path("jobs/<uuid:job_id>/", jobs.job_page, name="job"),
+    path("jobs/<uuid:job_id>/download", jobs.job_download, name="job_download"),
 ]

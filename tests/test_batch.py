@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from ml_pipeline.data import BUNDLED_DATA
 from survival.batch.uploads import FILE_TOO_LARGE, NO_FILE, NOT_CSV, TOO_MANY_ROWS
-from survival.batch.views import DOWNLOAD_GONE
 from survival.models import Prediction
 from survival.registry.services import model_version_deactivate
 
@@ -71,12 +70,24 @@ def test_a_kaggle_test_file_is_scored_and_downloaded_as_a_submission(client, act
     assert "Accuracy" not in html
     rows = download(client, response)
     assert [row["PassengerId"] for row in rows] == ["892", "893", "894", "895"]
-    assert list(rows[0]) == ["PassengerId", "Survived", "Probability"]
-    assert {row["Survived"] for row in rows} <= {"0", "1"}
+    assert [row["line"] for row in rows] == ["2", "3", "4", "5"]
+    assert rows[0]["Name"] == "Kelly, Mr. James"
+    assert list(rows[0]) == [
+        "line",
+        "PassengerId",
+        "Name",
+        "survived",
+        "probability",
+        "model_version",
+        "error",
+    ]
+    assert {row["survived"] for row in rows} <= {"0", "1"}
     for row in rows:
-        probability = float(row["Probability"])
+        probability = float(row["probability"])
         assert 0 <= probability <= 1
-        assert row["Survived"] == str(int(probability >= 0.5))
+        assert row["survived"] == str(int(probability >= 0.5))
+        assert row["model_version"] == str(active_version.version)
+        assert row["error"] == ""
     # Bulk scoring is not a visitor's prediction: nothing goes to the prediction log.
     assert not Prediction.objects.exists()
 
@@ -102,8 +113,9 @@ def test_a_titanic3_file_with_outcomes_shows_accuracy_and_roc_auc(client, active
     assert 0.8 <= roc_auc <= 1
     rows = download(client, response)
     assert len(rows) == 1309
-    # titanic3 has no PassengerId column, so the file has none either.
-    assert list(rows[0]) == ["Survived", "Probability"]
+    # titanic3 has no PassengerId column: its id column is the name.
+    assert list(rows[0]) == ["line", "name", "survived", "probability", "model_version", "error"]
+    assert rows[0]["name"] == "Allen, Miss. Elisabeth Walton"
 
 
 def test_the_preview_shows_the_first_rows(client, active_version):
@@ -122,7 +134,17 @@ def test_bad_rows_are_listed_by_line_and_the_others_scored(client, active_versio
     assert 'class="col-sm-6 rejected-rows">2<' in html
     assert "Line 2: column &#x27;age&#x27; must be a number" in html
     assert "Line 3: column &#x27;sex&#x27; must be one of female, male" in html
-    assert [row["PassengerId"] for row in download(client, response)] == ["894", "895"]
+    # The download keeps every line: the rejected ones with their reason and no answer.
+    rows = download(client, response)
+    assert [row["PassengerId"] for row in rows] == ["892", "893", "894", "895"]
+    assert [row["error"] for row in rows] == [
+        "column 'age' must be a number",
+        "column 'sex' must be one of female, male",
+        "",
+        "",
+    ]
+    assert [row["survived"] for row in rows[:2]] == ["", ""]
+    assert [row["probability"] for row in rows[:2]] == ["", ""]
 
 
 def test_missing_columns_are_listed(client, active_version):
@@ -186,10 +208,10 @@ def test_without_a_model_the_upload_is_refused_with_503(client, active_version):
     assert "No model is available right now." in response.content.decode()
 
 
-def test_an_unknown_download_says_it_is_gone(client, active_version):
-    response = client.get(reverse("survival:batch_download", args=["no-such-token"]))
+def test_an_unknown_download_is_not_found(client, active_version):
+    unknown = "00000000-0000-4000-8000-000000000000"
+    response = client.get(reverse("survival:job_download", args=[unknown]))
     assert response.status_code == HTTPStatus.NOT_FOUND
-    assert DOWNLOAD_GONE in response.content.decode()
 
 
 def test_the_site_footer_links_to_the_batch_page(client):

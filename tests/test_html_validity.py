@@ -12,9 +12,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from ml_pipeline.schema import default_passenger
-from survival.models import Prediction
+from survival.models import Job, Prediction
 from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +76,57 @@ def pages(client: Client, version, other) -> dict[str, str]:
     answers["operations"] = admin.get("/admin/operations/")
     answers["operations-version"] = admin.get(f"/admin/operations/{version.version}/")
     answers["operations-refused-period"] = admin.get(f"/admin/operations/{version.version}/?days=5")
+    answers["admin-jobs"] = admin.get("/admin/survival/job/")
+    answers["admin-train"] = admin.get("/admin/survival/job/train/")
+    answers["admin-train-refused"] = admin.post(
+        "/admin/survival/job/train/",
+        {"algorithm": "logreg", "metric": "roc_auc", "seed": "1", "data": "upload"},
+    )
+    for name, job in job_examples(version).items():
+        answers[f"job-{name}"] = admin.get(f"/jobs/{job.pk}/")
     return {name: response.content.decode() for name, response in answers.items()}
+
+
+def job_examples(version) -> dict[str, Job]:
+    """A job in each state a page shows: queued, running, failed, and a finished training."""
+    running = Job.objects.create(
+        kind=Job.Kind.BATCH,
+        state="running",
+        started_at=timezone.now(),
+        progress=0.5,
+        progress_message="Scored 2 of 4 valid rows",
+        input_name="big.csv",
+    )
+    failed = Job.objects.create(
+        kind=Job.Kind.BATCH,
+        state="failed",
+        error="big.csv: the file is empty.",
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    result = {
+        "version": version.version,
+        "algorithm": "Logistic regression",
+        "selection_metric": "ROC AUC",
+        "data_rows": 1309,
+        "cv_roc_auc": 0.85,
+        "cv_brier": 0.14,
+        "holdout_roc_auc": 0.86,
+        "holdout_accuracy": 0.8,
+        "holdout_brier": 0.13,
+        "gate": {"passed": False, "failures": ["held-out ROC AUC too low"]},
+        "activation_requested": True,
+        "activated": False,
+    }
+    trained = Job.objects.create(
+        kind=Job.Kind.TRAIN,
+        state="succeeded",
+        result=result,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    queued = Job.objects.create(kind=Job.Kind.TRAIN, parameters={})
+    return {"running": running, "failed": failed, "trained": trained, "queued": queued}
 
 
 def test_every_page_passes_the_nu_html_checker(tmp_path, version_with):

@@ -250,8 +250,8 @@ def test_headers_are_what_tools_expect(two_servers):
 
 
 def test_a_batch_uploaded_through_one_worker_downloads_through_any(two_servers):
-    """`make serve`'s default cache is shared by the workers: every scored file uploaded
-    through one worker can be downloaded through the other (connections go to either)."""
+    """Scored files are kept in the database: every one uploaded through one worker can be
+    downloaded through the other (connections go to either)."""
     import http.cookiejar
 
     base = two_servers[0]
@@ -281,7 +281,7 @@ def test_a_batch_uploaded_through_one_worker_downloads_through_any(two_servers):
             },
         )
         result = browser.open(upload).read().decode()
-        link = re.search(r'href="(/batch/[^"]+/scored\.csv)"', result).group(1)
+        link = re.search(r'href="(/jobs/[^"]+/download)"', result).group(1)
         with browser.open(f"{base}{link}") as download:
             downloaded.append(download.read().decode().splitlines()[0])
-    assert downloaded == ["Survived,Probability"] * 20
+    assert downloaded == ["line,survived,probability,model_version,error"] * 20

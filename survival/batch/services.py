@@ -3,6 +3,7 @@ schema's rules are scored in one model call, the others are listed with their re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ class ScoredTable:
         outcomes: the file's true 0/1 outcomes for the scored rows, when it has a target
             column (Kaggle "Survived" or titanic3 "survived"); else None.
         total_rows: rows in the file.
+        ids: the file's identifying columns (PassengerId, name) for every row, indexed by
+            line number, under the file's own column names; no columns when it has none.
     """
 
     version: ModelVersion
@@ -37,10 +40,25 @@ class ScoredTable:
     rejected: dict[int, list[str]]
     outcomes: pd.Series | None
     total_rows: int
+    ids: pd.DataFrame | None = None
+
+
+# Columns that say which passenger a row is (titanic3 names, as read_csv_table gives them).
+ID_COLUMNS = ("passengerid", "name")
+# Rows scored per model call when progress is reported: small enough for a progress bar
+# that moves, large enough that the calls cost nothing extra.
+SCORING_CHUNK = 2_000
+
+# Called with (rows scored so far, rows to score).
+ScoringProgress = Callable[[int, int], None]
 
 
 def passengers_score_csv(
-    *, raw: bytes, source: str, version_number: int | None = None
+    *,
+    raw: bytes,
+    source: str,
+    version_number: int | None = None,
+    progress: ScoringProgress | None = None,
 ) -> ScoredTable:
     """Validates and scores a CSV (titanic3 or Kaggle layout, with or without the target).
 
@@ -77,7 +95,7 @@ def passengers_score_csv(
         outcomes = known.astype(int) if known.notna().all() else None
 
     features = checked.features[valid]
-    probabilities = score_passengers(version=version, features=features) if len(features) else []
+    probabilities = _score_in_chunks(version=version, features=features, progress=progress)
     lines = features.index + 2
     scored = pd.DataFrame(index=pd.Index(lines, name="line"))
     if "passengerid" in table.columns:
@@ -92,7 +110,40 @@ def passengers_score_csv(
         rejected=rejected,
         outcomes=outcomes,
         total_rows=len(table),
+        ids=_identifying_columns(table, raw=raw),
     )
+
+
+def _score_in_chunks(
+    *, version: ModelVersion, features: pd.DataFrame, progress: ScoringProgress | None
+) -> list[float]:
+    if not len(features):
+        return []
+    if progress is None:
+        return list(score_passengers(version=version, features=features))
+    probabilities: list[float] = []
+    for start in range(0, len(features), SCORING_CHUNK):
+        chunk = features.iloc[start : start + SCORING_CHUNK]
+        probabilities.extend(score_passengers(version=version, features=chunk))
+        progress(len(probabilities), len(features))
+    return probabilities
+
+
+def _identifying_columns(table: pd.DataFrame, *, raw: bytes) -> pd.DataFrame:
+    """The id columns under the names the file's header gave them (Kaggle's "PassengerId",
+    "Name"; titanic3's "name"), indexed by line number."""
+    import csv
+    import io
+
+    from ml_pipeline.data import KAGGLE_COLUMNS
+
+    first_line = raw.decode("utf-8-sig", errors="replace").splitlines()[0]
+    header = next(csv.reader(io.StringIO(first_line)))
+    spelled = {KAGGLE_COLUMNS.get(name, name): name for name in header}
+    present = [name for name in ID_COLUMNS if name in table.columns]
+    ids = table[present].rename(columns={name: spelled.get(name, name) for name in present})
+    ids.index = table.index + 2
+    return ids
 
 
 def scored_table_to_csv(*, table: ScoredTable) -> bytes:

@@ -1,15 +1,12 @@
-"""Batch scoring of an uploaded CSV file: the summary shown on /batch and the scored file
-offered for download. The scoring itself is batch.services.passengers_score_csv."""
+"""Batch scoring of an uploaded CSV file: the checks before it is read and the summary shown
+on /batch or the job's page. The scoring itself is batch.services.passengers_score_csv."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import cache
 
 from ml_pipeline.errors import InputError
 
@@ -24,9 +21,6 @@ TOO_MANY_ROWS = "The file has {rows:,} rows; up to {limit:,} rows can be scored 
 PREVIEW_ROWS = 10
 # Enough for a person to find the pattern; the count says how many there are in all.
 REJECTED_SHOWN = 50
-# How long a scored file can be downloaded after it was made.
-DOWNLOAD_SECONDS = 60 * 60
-CACHE_KEY = "batch-scored:{token}"
 
 MEGABYTE = 1024 * 1024
 
@@ -75,8 +69,8 @@ def upload_check(*, name: str | None, size: int) -> None:
         raise InputError(message, field="file", rule="max_size")
 
 
-def rows_check(*, raw: bytes) -> None:
-    """Refuses files with too many rows before they are parsed.
+def rows_check(*, raw: bytes) -> int:
+    """Refuses files with too many rows before they are parsed; returns the row count.
 
     Counts lines after the header, so a quoted value spanning lines counts more than once;
     no passenger file has those.
@@ -85,6 +79,7 @@ def rows_check(*, raw: bytes) -> None:
     if rows > settings.BATCH_MAX_ROWS:
         message = TOO_MANY_ROWS.format(rows=rows, limit=settings.BATCH_MAX_ROWS)
         raise InputError(message, field="file", rule="max_rows")
+    return rows
 
 
 def scored_table_summarize(*, table: ScoredTable) -> BatchSummary:
@@ -112,20 +107,3 @@ def scored_table_summarize(*, table: ScoredTable) -> BatchSummary:
         rejected=list(table.rejected.items())[:REJECTED_SHOWN],
         has_passenger_id="PassengerId" in scored.columns,
     )
-
-
-def scored_file_store(*, content: bytes, upload_name: str) -> str:
-    """Keeps a scored file for download (in Django's cache) and returns its token."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", upload_name.rsplit(".", 1)[0])[:80] or "passengers"
-    token = secrets.token_urlsafe(16)
-    cache.set(
-        CACHE_KEY.format(token=token),
-        {"filename": f"{stem}-scored.csv", "content": content},
-        DOWNLOAD_SECONDS,
-    )
-    return token
-
-
-def scored_file_get(*, token: str) -> dict[str, Any] | None:
-    """{"filename", "content"} of a stored scored file, or None when unknown or expired."""
-    return cache.get(CACHE_KEY.format(token=token))
