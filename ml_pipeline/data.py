@@ -64,15 +64,19 @@ def load_dataset(path: str | Path | None = None) -> Dataset:
     csv_path = Path(path) if path is not None else BUNDLED_DATA
     if not csv_path.is_file():
         raise DataValidationError(f"{csv_path}: no such file.")
-    raw = csv_path.read_bytes()
-    table = read_csv_table(raw, source=str(csv_path))
-    features, target = validate_table(table, source=str(csv_path))
+    return dataset_from_csv(csv_path.read_bytes(), source=str(csv_path))
+
+
+def dataset_from_csv(raw: bytes, *, source: str) -> Dataset:
+    """Reads and validates the bytes of a CSV file; `source` names it in messages."""
+    table = read_csv_table(raw, source=source)
+    features, target = validate_table(table, source=source)
     return Dataset(
         features=features,
         target=target,
         sha256=hashlib.sha256(raw).hexdigest(),
         rows=len(target),
-        source=str(csv_path),
+        source=source,
     )
 
 
