@@ -64,7 +64,9 @@ def main() -> int:
         "numbers are the run's held-out fifth (262 passengers no choice saw). "
         f"The bar: ROC AUC ≥ {MIN_HOLDOUT_ROC_AUC}, Brier ≤ {MAX_HOLDOUT_BRIER}.",
         "",
-        "| order | " + " | ".join(f"{a}: ROC AUC | {a}: Brier | {a}: chose" for a in algorithms) + " |",
+        "| order | "
+        + " | ".join(f"{a}: ROC AUC | {a}: Brier | {a}: chose" for a in algorithms)
+        + " |",
         "|---:|" + "---:|---:|---|" * len(algorithms),
     ]
     scores: dict[str, list[tuple[float, float, bool, float]]] = {a: [] for a in algorithms}
@@ -89,7 +91,10 @@ def main() -> int:
             )
         lines.append(f"| {order} | " + " | ".join(cells) + " |")
 
-    lines += ["", "| algorithm | ROC AUC mean ± std | Brier mean ± std | bar met | seconds per run |"]
+    lines += [
+        "",
+        "| algorithm | ROC AUC mean ± std | Brier mean ± std | bar met | seconds per run |",
+    ]
     lines.append("|---|---:|---:|---:|---:|")
     for algorithm, rows in scores.items():
         aucs, briers = [r[0] for r in rows], [r[1] for r in rows]
