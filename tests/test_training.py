@@ -228,5 +228,6 @@ def test_the_ensemble_records_each_members_parameters_as_json():
     assert params["voting"] == "soft"
     assert params["logreg__C"] == 0.1
     assert params["random_forest__min_samples_leaf"] == 3
-    assert params["hist_gradient_boosting__random_state"] == 3
+    assert params["random_forest__random_state"] == 3
+    assert not any(key.startswith("hist_gradient_boosting__") for key in params)
     json.dumps(params, allow_nan=False)
