@@ -39,8 +39,13 @@ CATEGORY_COLUMNS = [f.name for f in FEATURES if f.kind == "category"]
 NUMBER_COLUMNS = [f.name for f in FEATURES if f.kind != "category"]
 
 
-# The single models; the ensemble candidate averages them.
-BASE_ALGORITHMS = ("logreg", "random_forest", "hist_gradient_boosting")
+# The single models the ensemble candidate averages. Gradient boosting is a candidate of its
+# own but not a member: on 70 held-out splits of the Kaggle-layout check's file (orders
+# 100-139 and 200-229, none of them the orders reported), fitted on each split's training
+# part, the average of these two ranked better than the average of all three on 47 splits
+# (ROC AUC +0.0012, standard error 0.0003; Brier score -0.0001, log loss -0.0007), and it
+# fits and answers sooner.
+ENSEMBLE_MEMBERS = ("logreg", "random_forest")
 
 
 # Sigmoid (Platt) scaling: with a few hundred rows per fold, isotonic regression overfits.
@@ -64,9 +69,9 @@ SEARCH_SPACE: dict[str, list[dict[str, Any]]] = {
         {"learning_rate": 0.15, "max_depth": 3, "l2_regularization": 0.0},
         {"learning_rate": 0.09, "max_depth": 2, "l2_regularization": 1.0},
     ],
-    # The ensemble averages the three candidates above, each as its factory builds it
-    # (logistic regression with C=0.1, the others at their first setting), with equal
-    # weights: weighting one member double moved the CV ROC AUC by 0.0004, which is noise.
+    # The ensemble averages its members, each as its factory builds it (logistic regression
+    # with C=0.1, the forest at its first setting), with equal weights: weighting one member
+    # double moved the CV ROC AUC by 0.0004 and the held-out one by less, which is noise.
     "ensemble": [{"weights": None}],
 }
 
@@ -155,9 +160,9 @@ def _hist_gradient_boosting(seed: int) -> Pipeline:
 
 
 def _ensemble(seed: int) -> Pipeline:
-    # The three models make different mistakes (smooth vs. stepwise, all rows vs. bagged),
-    # so the average of their probabilities ranks passengers better than any one of them.
-    members = [(name, _FACTORIES[name](seed)) for name in BASE_ALGORITHMS]
+    # The two models make different mistakes (smooth vs. stepwise, all rows vs. bagged),
+    # so the average of their probabilities ranks passengers better than either of them.
+    members = [(name, _FACTORIES[name](seed)) for name in ENSEMBLE_MEMBERS]
     return Pipeline([("model", VotingClassifier(members, voting="soft"))])
 
 

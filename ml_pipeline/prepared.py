@@ -21,7 +21,7 @@ The model's own arithmetic needs microseconds.
   prepared path, averaged by the ensemble's own `predict_proba`;
 - a calibrated model (sigmoid or isotonic, one calibrated copy per fold) keeps sklearn's own
   calibration code around members that answer through the quick path, the soft-voting
-  ensemble included, so `train`'s default choice, the calibrated ensemble, is quick too.
+  ensemble included, so a calibrated ensemble is quick too.
 
 Every number still comes from scikit-learn's fitted objects, and a test compares the
 probabilities with the plain pipeline's on every bundled passenger (|difference| ≤ 1e-9).
