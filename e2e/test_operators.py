@@ -84,7 +84,7 @@ def test_deactivating_asks_for_a_reason_records_it_and_pauses_predictions(
     expect(history).to_contain_text("deactivation")
 
     page.goto(live_server.url + "/")
-    expect(page.locator("#no-model-notice")).to_contain_text("predictions are paused")
+    expect(page.locator("#no-model-notice")).to_contain_text("Predictions are paused")
 
 
 def test_the_operations_page_draws_its_charts_and_shows_the_numbers(

@@ -33,14 +33,14 @@ EXAMPLES = settings(
 
 
 def feature_values(feature) -> st.SearchStrategy:
-    """Every value the form and the API accept for one input, to the form's step."""
+    """Values the form and the API accept for one input: ages to a tenth of a year, fares
+    to the penny."""
     if feature.kind == "category":
         return st.sampled_from(feature.choice_values)
     low, high = int(feature.minimum), int(feature.maximum)
     if feature.kind == "integer":
         return st.integers(low, high)
-    # Ages to a tenth of a year (fractions are allowed), fares to the penny.
-    per_unit = 100 if feature.step == "0.01" else 10
+    per_unit = 100 if feature.name == "fare" else 10
     return st.integers(low * per_unit, high * per_unit).map(lambda units: units / per_unit)
 
 

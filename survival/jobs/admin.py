@@ -23,7 +23,7 @@ from survival.models import Job
 TRAIN_PERMISSION = "survival.add_job"
 ACTIVATE_PERMISSION = "survival.activate_modelversion"
 TRAIN_TEMPLATE = "admin/survival/job/train.html"
-LINK_TEMPLATE = "admin/survival/modelversion/link.html"
+LINK_TEMPLATE = "admin/survival/job/link.html"
 # Shown on the list; the files themselves are only read by the job's own pages.
 LIST_FIELDS = [
     "id",
