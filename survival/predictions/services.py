@@ -83,7 +83,11 @@ class PredictionOutcome:
 
 
 def predict_survival(
-    *, passenger: Mapping[str, Any], channel: str = Prediction.Channel.WEB, log: bool = True
+    *,
+    passenger: Mapping[str, Any],
+    channel: str = Prediction.Channel.WEB,
+    log: bool = True,
+    serving: selectors.ServingVersions | None = None,
 ) -> PredictionOutcome:
     """Scores one validated passenger with the active version, explains the answer and logs
     the prediction. With `log=False` it writes nothing: reading a page (a preset link, a
@@ -93,7 +97,7 @@ def predict_survival(
     nothing is logged then.
     """
     (outcome,) = passengers_predict(
-        passengers=[passenger], channel=channel, with_explanations=True, log=log
+        passengers=[passenger], channel=channel, with_explanations=True, log=log, serving=serving
     )
     return outcome
 
@@ -105,17 +109,21 @@ def passengers_predict(
     version_number: int | None = None,
     with_explanations: bool = False,
     log: bool = True,
+    serving: selectors.ServingVersions | None = None,
 ) -> list[PredictionOutcome]:
     """Scores validated passengers in one model call and logs each prediction (one insert);
     with `log=False` nothing is written (the outcomes have no prediction id).
 
     `version_number` pins a registered version; without it the active version answers.
+    `serving` is the answering version and challenger as this request already read them
+    (`selectors.model_versions_serving`), so that the request reads them once.
     With explanations every outcome carries the baseline and all inputs' Shapley values,
     largest push first (the coalition rows are stacked into the same model call).
     Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`
     (or when the artifact does not verify); nothing is logged then.
     """
-    serving = selectors.model_versions_serving(number=version_number)
+    if serving is None:
+        serving = selectors.model_versions_serving(number=version_number)
     version = serving.answering
     pipeline = load_pipeline(version)
     inputs = [{name: passenger[name] for name in FEATURE_NAMES} for passenger in passengers]

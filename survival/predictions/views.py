@@ -23,7 +23,6 @@ from django_htmx.http import replace_url, reswap
 
 from ml_pipeline.errors import PredictorError
 from ml_pipeline.schema import FEATURE_NAMES, default_passenger
-from survival.models import ModelVersion
 from survival.pages import HtmxHttpRequest, show_problem
 from survival.predictions import answers
 from survival.predictions.forms import FARE, PassengerForm
@@ -53,19 +52,20 @@ _paused_logged_at = -PAUSED_LOG_SECONDS
 @never_cache
 @vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    version = _answering_version()
+    serving = _serving_versions()
+    version = serving.answering if serving else None
     fares = answers.version_typical_fares(version=version)
     if any(name in request.GET for name in FEATURE_NAMES):
         # Typing in the form keeps its inputs (the visitor is still typing); a preset or a
         # shared link fills the form anew.
         form_changed = request.htmx.trigger != LIVE_FIELDS
         form = PassengerForm(request.GET, typical_fares=fares)
-        return _answer(request, form, version=version, form_changed=form_changed, log=False)
+        return _answer(request, form, serving=serving, form_changed=form_changed, log=False)
     # The first visit shows a typical passenger, already answered. The fare is left empty:
     # the class's typical fare is used, and follows the class when it changes.
     starting = {name: str(value) for name, value in default_passenger().items()}
     form = PassengerForm({**starting, FARE: ""}, typical_fares=fares)
-    response = _answer(request, form, version=version, form_changed=True, log=False)
+    response = _answer(request, form, serving=serving, form_changed=True, log=False)
     if response.status_code == HTTPStatus.SERVICE_UNAVAILABLE:
         # Paused predictions are said on the page; the page itself is there.
         response.status_code = HTTPStatus.OK
@@ -79,23 +79,26 @@ def predict(request: HtmxHttpRequest) -> HttpResponse:
     # A reload or a bookmark of the result page lands on the form again.
     if request.method in ("GET", "HEAD"):
         return redirect("survival:home")
-    version = _answering_version()
+    serving = _serving_versions()
+    version = serving.answering if serving else None
     form = PassengerForm(request.POST, typical_fares=answers.version_typical_fares(version=version))
     # The visitor is typing in this form: the answer must not replace its inputs.
-    return _answer(request, form, version=version, form_changed=False, log=True)
+    return _answer(request, form, serving=serving, form_changed=False, log=True)
 
 
-def _answering_version() -> ModelVersion | None:
-    """The version that answers now (its scoring fields), or None; a missing or broken one
-    is reported in the server log, where whoever runs the site reads how to mend it."""
+def _serving_versions() -> selectors.ServingVersions | None:
+    """The version that answers now and the challenger (read once for the whole request),
+    or None; a missing or broken version is reported in the server log, where whoever runs
+    the site reads how to mend it."""
     try:
-        version = selectors.model_versions_serving().answering
+        serving = selectors.model_versions_serving()
     except ModelUnavailableError as exc:
         _log_paused(exc.message)
         return None
+    version = serving.answering
     if version.broken_reason:
         _log_paused(f"model version {version.version} is broken: {version.broken_reason}")
-    return version
+    return serving
 
 
 def _log_paused(reason: str) -> None:
@@ -110,10 +113,11 @@ def _answer(
     request: HtmxHttpRequest,
     form: PassengerForm,
     *,
-    version: ModelVersion | None,
+    serving: selectors.ServingVersions | None,
     form_changed: bool,
     log: bool,
 ) -> HttpResponse:
+    version = serving.answering if serving else None
     context: dict[str, Any] = {
         "form": form,
         "outcome": None,
@@ -128,7 +132,7 @@ def _answer(
         status = HTTPStatus.UNPROCESSABLE_ENTITY
     else:
         try:
-            outcome = predict_survival(passenger=form.cleaned_data, log=log)
+            outcome = predict_survival(passenger=form.cleaned_data, log=log, serving=serving)
         except PredictorError as exc:
             status = show_problem(context, exc)
         else:
