@@ -42,8 +42,8 @@ MODEL_UNAVAILABLE = (
     "No model is available right now. Predictions are paused until a version is activated."
 )
 ARTIFACT_MISSING = (
-    "The model file for version {version} is in no store: neither the database nor this "
-    "host's cache holds it, so it cannot be loaded or activated. Retrain it."
+    "The model file for version {version} is in no store: neither the database nor the cache "
+    "of this host holds it, so it cannot be loaded or activated. Retrain it."
 )
 ARTIFACT_TAMPERED = (
     "The model file for version {version} in the database does not match its recorded sha256; "
