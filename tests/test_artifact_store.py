@@ -7,7 +7,9 @@ model file is in no store cannot be activated.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import pickle
 import subprocess
@@ -283,5 +285,7 @@ def test_a_host_is_a_process_with_its_own_artifacts_dir(trained_logreg, tmp_path
         timeout=300,
     )
     assert scored.returncode == 0, scored.stderr
-    assert f",{version.version}," in scored.stdout or str(version.version) in scored.stdout
+    [row] = list(csv.DictReader(io.StringIO(scored.stdout)))
+    assert 0 < float(row["Probability"]) < 1
+    assert f"with model version {version.version}." in scored.stderr
     assert (host / version.artifact_name).read_bytes() == model_file_in_database(version)
