@@ -71,8 +71,8 @@ format: $(VENV)/.installed-test ## rewrite the code in the project's style
 chromium: ## make sure a Chromium for Playwright exists (CHROMIUM_PATH overrides /usr/bin/chromium)
 	@./scripts/ensure_chromium.sh
 
-clean: ## remove the virtual environment, the database, the cache, trained artifacts and their plots
-	rm -rf $(VENV) db.sqlite3 cache artifacts/*.joblib artifacts/*.svg
+clean: ## remove the virtual environment, the database (and with it every model), the caches: cache/ and artifacts/ (model files and plots)
+	rm -rf $(VENV) db.sqlite3 cache artifacts/*.joblib artifacts/*.svg artifacts/.model-*
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
