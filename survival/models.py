@@ -137,23 +137,14 @@ class ModelVersion(models.Model):
 
 
 class StoredArtifact(models.Model):
-    """The bytes of a version's files: its model file and its model card's plots.
-
-    The database is where they are kept: every host reads the same bytes, whichever host
-    trained the version. Each host keeps copies in its cache (ARTIFACTS_DIR, the "artifacts"
-    storage) and checks them against the recorded sha256 on every load. The bytes are in a
-    table of their own so that no query for versions (the admin's list, scoring) reads them.
-    Written in the transaction that records the version.
+    """The bytes of a version's model file or plot, written in the transaction that records
+    the version: every host reads them here (registry/store.py), and keeps only a cache.
+    A table of their own, so that no query for versions (admin lists, scoring) reads them.
 
     Attributes:
-        version: the version the file belongs to.
-        kind: the model file, or a plot.
-        name: the file's name, unique: the version's artifact_name or a plot's file name,
-            also its name in each host's cache.
-        sha256: the sha256 of `content` when it was stored (a model file is also checked
-            against its version's artifact_sha256, the record that counts).
-        size: len(content), in bytes.
-        content: the bytes.
+        name: the version's artifact_name or a plot's file name (also its name in a cache).
+        sha256: of `content` when stored; a model file is checked against its version's
+            artifact_sha256, the record that counts. size: len(content).
     """
 
     class Kind(models.TextChoices):
