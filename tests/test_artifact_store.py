@@ -235,12 +235,16 @@ def test_a_version_whose_model_file_is_in_no_store_cannot_be_activated(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("in_database", ["nothing", "altered bytes"])
 def test_activating_a_version_only_this_host_holds_stores_it_for_every_host(
-    client, settings, active_version, trained_forest, tmp_path
+    client, settings, active_version, trained_forest, tmp_path, in_database
 ):
     other = model_version_register(result=trained_forest)
     good = model_file_in_database(other)
-    StoredArtifact.objects.filter(name=other.artifact_name).delete()
+    if in_database == "nothing":
+        StoredArtifact.objects.filter(name=other.artifact_name).delete()
+    else:
+        StoredArtifact.objects.filter(name=other.artifact_name).update(content=b"altered")
     model_version_activate(version=other)
     assert model_file_in_database(other) == good
 

@@ -113,25 +113,29 @@ def stored_names(version: ModelVersion) -> set[str]:
 
 
 def model_file_share(version: ModelVersion) -> bool:
-    """Makes sure the database holds the version's model file, so that every host can load
-    it: a file this host's cache holds (verified) but the database lacks, as a version
-    registered before the database held files may have, is stored. False when neither has
-    it (then no host can serve the version)."""
-    if StoredArtifact.objects.filter(name=version.artifact_name).exists():
+    """Makes sure the database holds the version's model file, intact, so that every host can
+    load it: a file this host's cache holds (verified) but the database lacks, as a version
+    registered before the database held files may, or holds altered, is stored from the
+    cache. False when neither holds it intact (then no host can serve the version)."""
+    name, sha256 = version.artifact_name, version.artifact_sha256
+    stored = StoredArtifact.objects.filter(name=name).values_list("content", flat=True).first()
+    if stored is not None and sha256_of(bytes(stored)) == sha256:
         return True
-    local = cache_read(version.artifact_name)
-    if local is None or sha256_of(local) != version.artifact_sha256:
+    local = cache_read(name)
+    if local is None or sha256_of(local) != sha256:
         return False
-    try:
-        with transaction.atomic():
-            files_store(
-                version=version,
-                files={version.artifact_name: (StoredArtifact.Kind.MODEL, local)},
-            )
-    except IntegrityError:
-        # Another host stored it at the same moment: it is there.
-        pass
-    logger.warning("v%s's model file was only in this host's cache; stored", version.version)
+    if stored is not None:
+        StoredArtifact.objects.filter(name=name).update(
+            content=local, sha256=sha256, size=len(local)
+        )
+    else:
+        try:
+            with transaction.atomic():
+                files_store(version=version, files={name: (StoredArtifact.Kind.MODEL, local)})
+        except IntegrityError:
+            # Another host stored it at the same moment: it is there.
+            pass
+    logger.warning("v%s's model file was stored from this host's verified copy", version.version)
     return True
 
 
