@@ -1,4 +1,4 @@
-"""The model registry, the prediction log and the background jobs."""
+"""The model registry, the prediction log, the background jobs and the API keys."""
 
 from __future__ import annotations
 
@@ -238,6 +238,8 @@ class Prediction(models.Model):
         outcome: whether the passenger really survived (1) or not (0), as reported through
             the feedback endpoint; None until then.
         outcome_at: when that feedback was recorded.
+        api_key_name: the name of the API key the request was sent with (empty: an
+            anonymous API call, the page or a batch). The name, never the key.
     """
 
     class Channel(models.TextChoices):
@@ -266,6 +268,7 @@ class Prediction(models.Model):
         null=True, blank=True, choices=[(0, "Died"), (1, "Survived")]
     )
     outcome_at = models.DateTimeField(null=True, blank=True)
+    api_key_name = models.CharField("API key", max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
@@ -360,3 +363,43 @@ class Job(models.Model):
 
         end = self.finished_at or timezone.now()
         return (end - self.started_at).total_seconds()
+
+
+class ApiKey(models.Model):
+    """A key a program sends to the JSON API (`Authorization: Bearer <key>`), issued in the
+    admin or with `manage.py api_key create` (see survival/apikeys/).
+
+    Attributes:
+        name: who or what uses it, unique for ever (a revoked key keeps its name, so the
+            prediction log's names stay unambiguous).
+        prefix: the key's first characters, shown to tell keys apart; not secret.
+        key_sha256: the sha256 of the key (hex). The key itself is never stored: it is
+            shown once, when issued.
+        rate: its own request rate ("<count>/<s|min|hour|day>"); empty: the API_KEY_RATE
+            setting's, as it is at each request.
+        created_at: when it was issued.
+        revoked_at: when it was revoked (None: it is valid); a revoked key is refused with
+            401 from the next request on, on every host.
+        last_used_at: roughly when it was last used: written at most once per
+            LAST_USED_GRANULARITY, never on every request.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=16)
+    # Unique, so indexed: each keyed request looks its key up by this alone.
+    key_sha256 = models.CharField("key sha256", max_length=64, unique=True, editable=False)
+    rate = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
