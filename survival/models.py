@@ -238,8 +238,7 @@ class Prediction(models.Model):
         outcome: whether the passenger really survived (1) or not (0), as reported through
             the feedback endpoint; None until then.
         outcome_at: when that feedback was recorded.
-        api_key_name: the name of the API key the request was sent with (empty: an
-            anonymous API call, the page or a batch). The name, never the key.
+        api_key_name: the name (never the key) of the API key the call carried; "" for none.
     """
 
     class Channel(models.TextChoices):
@@ -370,18 +369,14 @@ class ApiKey(models.Model):
     admin or with `manage.py api_key create` (see survival/apikeys/).
 
     Attributes:
-        name: who or what uses it, unique for ever (a revoked key keeps its name, so the
-            prediction log's names stay unambiguous).
+        name: who or what uses it; unique for ever (revoked keys keep theirs), so the
+            prediction log's names stay unambiguous.
         prefix: the key's first characters, shown to tell keys apart; not secret.
-        key_sha256: the sha256 of the key (hex). The key itself is never stored: it is
-            shown once, when issued.
-        rate: its own request rate ("<count>/<s|min|hour|day>"); empty: the API_KEY_RATE
-            setting's, as it is at each request.
-        created_at: when it was issued.
-        revoked_at: when it was revoked (None: it is valid); a revoked key is refused with
-            401 from the next request on, on every host.
-        last_used_at: roughly when it was last used: written at most once per
-            LAST_USED_GRANULARITY, never on every request.
+        key_sha256: the key's sha256 (hex); the key itself is only shown once, when issued.
+        rate: its own rate ("<count>/<s|min|hour|day>"); empty: API_KEY_RATE's.
+        created_at, revoked_at: when it was issued and revoked (None: valid); a revoked key
+            is refused with 401 from the next request on, on every host.
+        last_used_at: roughly when it was last used (see LAST_USED_GRANULARITY).
     """
 
     name = models.CharField(max_length=100, unique=True)

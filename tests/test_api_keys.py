@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from survival.api.errors import TOO_MANY_REQUESTS
 from survival.apikeys.services import (
     KEY_INVALID,
     KEY_NOT_FOUND,
@@ -24,7 +25,6 @@ from survival.apikeys.services import (
     api_key_revoke,
     key_digest,
 )
-from survival.api.errors import TOO_MANY_REQUESTS
 from survival.models import ApiKey, Prediction
 from tests.test_api import passenger, post
 
@@ -142,9 +142,7 @@ def test_feedback_takes_the_key_too(client, active_version):
     assert refused.status_code == HTTPStatus.UNAUTHORIZED
 
 
-def test_a_revoked_key_gets_401_with_the_challenge_and_nothing_is_written(
-    client, active_version
-):
+def test_a_revoked_key_gets_401_with_the_challenge_and_nothing_is_written(client, active_version):
     key = create_key("notebook")
     call_command("api_key", "revoke", "notebook", stdout=io.StringIO())
     response = post(client, passenger(), **bearer(key))
