@@ -237,9 +237,16 @@ def test_a_keyed_call_reads_the_key_once_and_writes_only_the_prediction(
 # --- the OpenAPI document -----------------------------------------------------------------
 
 
-def test_the_openapi_document_shows_the_bearer_scheme(client):
+def test_the_openapi_document_shows_the_bearer_scheme(client, settings):
     document = client.get("/api/v1/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     assert {"type": "http", "scheme": "bearer"}.items() <= schemes["ApiKeyBearer"].items()
-    assert document["paths"]["/api/v1/predict"]["post"]["security"] == [{"ApiKeyBearer": []}]
+    # Optional ({}: no key is one choice) until keys are required.
+    predict = document["paths"]["/api/v1/predict"]["post"]
+    assert predict["security"] == [{}, {"ApiKeyBearer": []}]
+    assert "401" in predict["responses"]
     assert "security" not in document["paths"]["/api/v1/models"]["get"]
+    settings.API_REQUIRE_KEY = True
+    document = client.get("/api/v1/openapi.json").json()
+    for path in ("/api/v1/predict", "/api/v1/predictions/{prediction_id}/feedback"):
+        assert document["paths"][path]["post"]["security"] == [{"ApiKeyBearer": []}]

@@ -10,12 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Body, NinjaAPI, Path
+from ninja import Body, Path
 from ninja.decorators import decorate_view
 
 from survival.api.errors import install_error_handlers
 from survival.api.guards import FeedbackThrottle, PredictThrottle, limit_json_body
-from survival.api.keys import ApiKeyBearer, FeedbackKeyThrottle, KeyThrottle, key_name_of
+from survival.api.keys import (
+    ApiKeyBearer,
+    FeedbackKeyThrottle,
+    KeyThrottle,
+    NinjaAPIWithKeys,
+    key_name_of,
+)
 from survival.api.schemas import (
     MAX_PREDICTION_ID,
     MAX_VERSION_NUMBER,
@@ -41,7 +47,7 @@ from survival.registry.selectors import ModelVersionNotFoundError
 # The request body, documented as the union of its two shapes.
 PREDICT_BODY = Body(...)
 
-api = NinjaAPI(
+api = NinjaAPIWithKeys(
     title="Titanic Survival Predictor API",
     version="1",
     description=(

@@ -11,8 +11,12 @@ proxy's Basic credentials, say) are not keys and are ignored.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
@@ -96,3 +100,18 @@ class FeedbackKeyThrottle(KeyThrottle):
     """The key's limit, counted apart for feedback (as the anonymous limits are)."""
 
     scope = "feedback-key"
+
+
+class NinjaAPIWithKeys(NinjaAPI):
+    """django-ninja's API, whose OpenAPI document tells the truth about keys: while
+    API_REQUIRE_KEY is off, the bearer key is one of two choices, the other being none
+    (OpenAPI's empty security requirement)."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        document = super().get_openapi_schema(**kwargs)
+        if not settings.API_REQUIRE_KEY:
+            for operations in document["paths"].values():
+                for operation in operations.values():
+                    if operation.get("security") == [{ApiKeyBearer.__name__: []}]:
+                        operation["security"] = [{}, {ApiKeyBearer.__name__: []}]
+        return document
