@@ -48,7 +48,7 @@ class ApiKeyBearer(HttpBearer):
     scheme "ApiKeyBearer"."""
 
     def __call__(self, request: HttpRequest) -> ApiKey | Anonymous:
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer":
             if settings.API_REQUIRE_KEY:
                 raise ApiKeyMissingError(KEY_REQUIRED)
