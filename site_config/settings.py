@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from environs import Env
+from environs import Env, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -254,6 +254,18 @@ CACHES = {
 
 # The JSON API: predictions per client ("<count>/<s|min|hour|day>"), and the largest body.
 API_PREDICT_RATE = env.str("API_PREDICT_RATE", "120/min")
+# API keys (issued in the admin or with `manage.py api_key create`): with API_REQUIRE_KEY on,
+# the prediction endpoints refuse calls without one (401); off, such calls are limited per
+# client by API_PREDICT_RATE. A key's calls are limited by its own rate, by default this one.
+API_REQUIRE_KEY = env.bool("API_REQUIRE_KEY", False)
+API_KEY_RATE = env.str(
+    "API_KEY_RATE",
+    "600/min",
+    validate=validate.Regexp(
+        r"^[1-9][0-9]{0,8}/(s|sec|m|min|h|hour|d|day)$",
+        error="write <count>/<s|min|hour|day> with a count of at least 1, e.g. 600/min",
+    ),
+)
 # API_MAX_BODY_BYTES is set with the request size limits above.
 # The client is the connecting address; behind N trusted proxies, the Nth address from the
 # end of X-Forwarded-For (0 ignores the header, which clients could otherwise forge).

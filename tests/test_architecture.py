@@ -21,12 +21,18 @@ MAY_IMPORT = {
     "survival.error_pages": set(),
     "survival.ops.metrics": set(),
     "survival.registry": {"survival.ops.metrics"},
+    "survival.apikeys": set(),
     "survival.predictions": {"survival.registry", "survival.ops.metrics", "survival.pages"},
     "survival.batch": {"survival.registry", "survival.pages", "survival.jobs"},
     "survival.jobs": {"survival.registry", "survival.pages"},
-    "survival.api": {"survival.registry", "survival.predictions", "survival.error_pages"},
+    "survival.api": {
+        "survival.registry",
+        "survival.predictions",
+        "survival.error_pages",
+        "survival.apikeys",
+    },
     "survival.ops": {"survival.registry", "survival.ops.metrics"},
-    "survival.management": {"survival.registry", "survival.batch"},
+    "survival.management": {"survival.registry", "survival.batch", "survival.apikeys"},
 }
 
 

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.throttling import AnonRateThrottle
 
+from survival.api.keys import key_of
+
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
 NOT_JSON_CONTENT_TYPE = "The request body must be sent with Content-Type: application/json."
@@ -23,7 +25,8 @@ class PredictThrottle(AnonRateThrottle):
     settings.API_PREDICT_RATE: a client may send that many requests in any window of the
     rate's period. The rate is read on each request, so it can change without rebuilding
     the API; the counts live in Django's default cache, so the limit holds across workers
-    and hosts that share it."""
+    and hosts that share it. A call with an API key is limited by its key instead
+    (keys.KeyThrottle)."""
 
     scope = "predict"
 
@@ -34,6 +37,12 @@ class PredictThrottle(AnonRateThrottle):
         self.rate = settings.API_PREDICT_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        # ninja's own skips any request with request.auth, which anonymous calls have too.
+        if key_of(request) is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class FeedbackThrottle(PredictThrottle):
