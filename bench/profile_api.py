@@ -45,8 +45,13 @@ INNER: list[tuple[str, tuple[str, ...]]] = [
     ("throttle", ("survival/api/guards.py:allow_request",)),
     ("serving read", ("survival/registry/selectors.py:model_versions_serving",)),
     ("explanation", ("ml_pipeline/explain.py:explain_many",)),
-    ("scoring", ("survival/predictions/services.py:survival_probabilities",
-                 "ml_pipeline/explain.py:survival_probabilities")),
+    (
+        "scoring",
+        (
+            "survival/predictions/services.py:survival_probabilities",
+            "ml_pipeline/explain.py:survival_probabilities",
+        ),
+    ),
     ("log write", ("django/db/models/query.py:bulk_create",)),
     ("metrics (count)", ("survival/ops/metrics.py:count_predictions",)),
 ]
