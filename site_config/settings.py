@@ -239,15 +239,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
 
-# Django's cache holds the API's throttle counts. The default, files in one folder, is
-# shared by every worker of a host (`make serve` runs several); with several hosts, point it
-# at a cache they share (e.g. DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
+# Django's cache holds the API's throttle counts. The default, one SQLite file in a folder
+# (survival/ops/host_cache.py), is shared by every worker of a host (`make serve` runs
+# several) and costs tens of microseconds a request where Django's file cache, a file
+# written and renamed per request, cost a large part of an API answer; with several hosts,
+# point it at a cache they share (e.g.
+# DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
 # DJANGO_CACHE_LOCATION=redis://host:6379).
 CACHES = {
     "default": {
-        "BACKEND": env.str(
-            "DJANGO_CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"
-        ),
+        "BACKEND": env.str("DJANGO_CACHE_BACKEND", "survival.ops.host_cache.SQLiteCache"),
         "LOCATION": env.str("DJANGO_CACHE_LOCATION", str(BASE_DIR / "cache")),
     }
 }
