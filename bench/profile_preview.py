@@ -122,7 +122,7 @@ def preview_request() -> Callable[[], dict]:
 def submit_request(application) -> Callable[[], dict]:
     """POST /predict/ as htmx sends it: the CSRF cookie from a first page, its token in the
     X-CSRFToken header (base.html's hx-headers)."""
-    status, headers, _ = call(application, lambda: base_environ("GET", "/"))
+    _, headers, _ = call(application, lambda: base_environ("GET", "/"))
     cookie = next(
         value.split(";", 1)[0] for name, value in _cookies(headers) if name == "csrftoken"
     )
@@ -203,10 +203,7 @@ def charged(concern: str, function: Callable) -> Callable:
 
 
 def wrap_attribute(owner, name: str, concern: str) -> None:
-    original = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name)
-    if original is None:
-        original = getattr(owner, name)
-    setattr(owner, name, charged(concern, original))
+    setattr(owner, name, charged(concern, getattr(owner, name)))
 
 
 def instrument() -> None:
@@ -222,7 +219,6 @@ def instrument() -> None:
         cls.__call__ = charged(f"middleware: {label}", cls.__call__)
 
     from django.core.handlers import base
-    from django.template import response as template_response  # noqa: F401
 
     wrap_attribute(base.BaseHandler, "_get_response", "view (its own code), URL resolving")
 
@@ -239,6 +235,8 @@ def instrument() -> None:
     wrap_attribute(services, "shown_explanation", "explanation: page lines")
     for name in ("training_facts", "version_typical_fares", "passengers_like_this_one"):
         wrap_attribute(answers, name, "page facts (fares, base rate, likeness)")
+    if hasattr(views, "version_page"):
+        wrap_attribute(views, "version_page", "page facts (fares, base rate, likeness)")
     wrap_attribute(views, "render", "template render")
     wrap_attribute(forms.PassengerBoundField, "as_field_group", "template render: form fields")
     wrap_attribute(views, "replace_url", "response headers (htmx)")
@@ -272,7 +270,8 @@ def print_breakdown(title: str, total: float, seconds: dict[str, float], request
     measured = sum(seconds.values())
     for concern, spent in sorted(seconds.items(), key=lambda item: -item[1]):
         share = spent / measured
-        print(f"{concern:<48} {spent / requests * 1000:7.3f} {share:6.1%}  {'#' * round(share * 50)}")
+        bar = "#" * round(share * 50)
+        print(f"{concern:<48} {spent / requests * 1000:7.3f} {share:6.1%}  {bar}")
 
 
 def print_profile(application, make_environ, requests: int, top: int) -> None:
@@ -303,11 +302,11 @@ def main() -> None:
     instrument()
     application = get_wsgi_application()
     preview = preview_request()
-    status, headers, body = call(application, preview)
+    status, _, body = call(application, preview)
     assert status.startswith("200"), (status, body[:500])
     assert b"probability" in body, body[:500]
     submit = submit_request(application)
-    status, headers, body = call(application, submit)
+    status, _, body = call(application, submit)
     assert status.startswith("200"), (status, body[:500])
 
     for title, make in (("htmx preview GET /", preview), ("htmx submit POST /predict/", submit)):
