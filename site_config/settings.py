@@ -66,7 +66,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Counts and times every request Django answers (static files excepted), by URL name.
     "survival.ops.metrics.RequestMetricsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's middleware, with the site's policy header built once per process.
+    "survival.ops.csp.PolicyHeaderMiddleware",
     # Inside the CSP middleware, so the error pages it makes get the same headers as any.
     "survival.error_pages.ErrorPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

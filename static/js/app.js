@@ -1,6 +1,6 @@
 // Progressive enhancement only: the page works without this file.
 
-// The passenger form previews live: typing in an input asks for a preview about 300 ms after
+// The passenger form previews live: typing in an input asks for a preview about 150 ms after
 // the last key (the delay is in the fields' hx-trigger), a select at once. Telling the two
 // apart here, rather than with htmx trigger filters, keeps htmx from evaluating code, which
 // the page's Content-Security-Policy forbids. A select fires "input" too, so only "change"
@@ -31,7 +31,7 @@ function followClassWithFare(fields, pclass) {
   if (typical.has(pclass)) fare.value = typical.get(pclass);
 }
 
-// Submitting right after typing: the typing's preview, due 300 ms after the last key, would
+// Submitting right after typing: the typing's preview, due 150 ms after the last key, would
 // cancel the submission's answer (every request of the form replaces the one in flight). A
 // preview of exactly the passenger being submitted is skipped; a change made since is not.
 let submitted = null;

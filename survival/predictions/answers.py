@@ -14,14 +14,16 @@ it is saying it does not know, and the page says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ml_pipeline.context import passengers_like, typical_fares
 from survival.models import ModelVersion
+from survival.pages import TemplateFields
 
 
 @dataclass(frozen=True)
-class Verdict:
+class Verdict(TemplateFields):
     """One band of probabilities and how the page words and marks it.
 
     Attributes:
@@ -52,7 +54,7 @@ def verdict_for(*, probability: float) -> Verdict:
 
 
 @dataclass(frozen=True)
-class Likeness:
+class Likeness(TemplateFields):
     """How the real passengers of a class, sex and age band fared.
 
     Attributes:
@@ -68,9 +70,15 @@ class Likeness:
     def percentage(self) -> float | None:
         return self.survived / self.passengers * 100 if self.passengers else None
 
+    @property
+    def percentage_text(self) -> str:
+        """The percentage as the card prints it: whole, rounded half up."""
+        percentage = self.percentage
+        return half_up_text(percentage, places=0) if percentage is not None else ""
+
 
 @dataclass(frozen=True)
-class TrainingFacts:
+class TrainingFacts(TemplateFields):
     """What the page says of the data a version learned from (None for a version registered
     before this was recorded: the page then leaves these sentences out).
 
@@ -86,6 +94,12 @@ class TrainingFacts:
     @property
     def base_rate(self) -> float:
         return self.survived / self.passengers * 100
+
+
+def half_up_text(value: float, *, places: int) -> str:
+    """A non-negative number to `places` decimals, rounded half up from its shortest decimal
+    form: what the `floatformat` filter prints, without its cost on every preview."""
+    return str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 CLASS_WORDS = {1: "1st-class", 2: "2nd-class", 3: "3rd-class"}

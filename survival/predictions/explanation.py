@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from ml_pipeline.explain import Contribution
+from survival.pages import TemplateFields
 
 # The most pushes shown one by one; the other inputs are lumped together.
 SHOWN_PUSHES = 3
@@ -24,7 +25,7 @@ OTHER_INPUTS = "other"
 
 
 @dataclass(frozen=True)
-class ShownLine:
+class ShownLine(TemplateFields):
     """One line between the baseline and the passenger's probability.
 
     Attributes:
@@ -45,7 +46,7 @@ class ShownLine:
         if self.tenths == 0:
             return "0.0"
         sign = "+" if self.tenths > 0 else "\u2212"
-        return f"{sign}{_tenths_text(abs(self.tenths))}"
+        return f"{sign}{tenths_text(abs(self.tenths))}"
 
     @property
     def direction(self) -> str:
@@ -60,11 +61,11 @@ class ShownLine:
         if self.tenths == 0:
             return "changed the probability by less than 0.1 percentage points"
         verb = "raised" if self.tenths > 0 else "lowered"
-        return f"{verb} the probability by {_tenths_text(abs(self.tenths))} percentage points"
+        return f"{verb} the probability by {tenths_text(abs(self.tenths))} percentage points"
 
 
 @dataclass(frozen=True)
-class ShownExplanation:
+class ShownExplanation(TemplateFields):
     """Baseline, lines and probability as printed, in tenths of a point.
 
     Attributes:
@@ -83,11 +84,11 @@ class ShownExplanation:
 
     @property
     def baseline_text(self) -> str:
-        return _tenths_text(self.baseline_tenths)
+        return tenths_text(self.baseline_tenths)
 
     @property
     def probability_text(self) -> str:
-        return _tenths_text(self.probability_tenths)
+        return tenths_text(self.probability_tenths)
 
 
 def shown_explanation(
@@ -133,7 +134,7 @@ def tenths_of(probability: float) -> int:
     return int((percentage * 10).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _tenths_text(tenths: int) -> str:
+def tenths_text(tenths: int) -> str:
     sign = "-" if tenths < 0 else ""
     whole, tenth = divmod(abs(tenths), 10)
     return f"{sign}{whole}.{tenth}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -104,6 +105,39 @@ def field_for(feature: Feature) -> forms.Field:
     )
 
 
+@lru_cache(maxsize=32)
+def _fields_for(
+    typical_fares: tuple[tuple[int, float], ...], auto_id: str | bool, prefix: str | None
+) -> dict[str, forms.Field]:
+    """The form's fields for one set of typical fares, built once per process and shared by
+    every form with those fares (a version's fares never change, so that is once per
+    version): every page and every preview would otherwise build the seven fields anew.
+
+    Sharing is safe because nothing changes a field once it is built: a bound field draws
+    its per-request state (the value, `is-invalid`) on copies of the widget's attributes
+    (`PassengerBoundField.build_widget_attrs`), and cleaning reads a field, never writes it.
+    """
+    fields = {feature.name: field_for(feature) for feature in FEATURES}
+    fare = fields[FARE]
+    fare.required = False
+    fare.help_text = f"{fare.help_text} {FARE_EMPTY_HELP}"
+    if typical_fares:
+        # static/js/app.js moves an untouched fare to the new class's typical fare.
+        fare.widget.attrs["data-typical-fares"] = ",".join(
+            f"{pclass}:{number_text(value)}" for pclass, value in typical_fares
+        )
+    for name, field in fields.items():
+        html_name = f"{prefix}-{name}" if prefix else name
+        auto = (auto_id % html_name if "%s" in str(auto_id) else html_name) if auto_id else ""
+        # The error slot always exists (empty when valid), so a live update can fill it
+        # without replacing the input the visitor is typing in.
+        described = [f"{auto}_helptext", f"{auto}_error"]
+        if name == FARE:
+            described.insert(1, f"{auto}_hint")
+        field.widget.attrs["aria-describedby"] = " ".join(described)
+    return fields
+
+
 class PassengerForm(forms.Form):
     """One passenger's seven inputs; fields are added from the schema in its order. The
     template writes the <form> element itself (with its htmx attributes) and draws each
@@ -122,25 +156,9 @@ class PassengerForm(forms.Form):
         self.typical_fares = dict(typical_fares or {})
         # Whether the visitor left the fare empty and the class's typical fare was used.
         self.fare_filled = False
-        for feature in FEATURES:
-            self.fields[feature.name] = field_for(feature)
-        fare = self.fields[FARE]
-        fare.required = False
-        fare.help_text = f"{fare.help_text} {FARE_EMPTY_HELP}"
-        if self.typical_fares:
-            # static/js/app.js moves an untouched fare to the new class's typical fare.
-            fare.widget.attrs["data-typical-fares"] = ",".join(
-                f"{pclass}:{number_text(value)}"
-                for pclass, value in sorted(self.typical_fares.items())
-            )
-        for name, field in self.fields.items():
-            auto_id = self[name].auto_id
-            # The error slot always exists (empty when valid), so a live update can fill it
-            # without replacing the input the visitor is typing in.
-            described = [f"{auto_id}_helptext", f"{auto_id}_error"]
-            if name == FARE:
-                described.insert(1, f"{auto_id}_hint")
-            field.widget.attrs["aria-describedby"] = " ".join(described)
+        self.fields = dict(
+            _fields_for(tuple(sorted(self.typical_fares.items())), self.auto_id, self.prefix)
+        )
 
     def typical_fare(self, pclass: int) -> float:
         return self.typical_fares.get(pclass, FEATURES_BY_NAME[FARE].default)

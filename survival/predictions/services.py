@@ -19,7 +19,13 @@ from ml_pipeline.explain import Contribution, Explanation, explain_many, surviva
 from ml_pipeline.schema import FEATURE_NAMES
 from survival.models import ModelVersion, Prediction
 from survival.ops import metrics
-from survival.predictions.explanation import ShownExplanation, shown_explanation
+from survival.pages import TemplateFields
+from survival.predictions.explanation import (
+    ShownExplanation,
+    shown_explanation,
+    tenths_of,
+    tenths_text,
+)
 from survival.registry import selectors
 from survival.registry.artifacts import ModelUnavailableError, load_pipeline
 
@@ -45,7 +51,7 @@ class FeedbackConflictError(ConflictError):
 
 
 @dataclass(frozen=True)
-class PredictionOutcome:
+class PredictionOutcome(TemplateFields):
     """What a visitor or client is told about one passenger.
 
     Attributes:
@@ -68,6 +74,12 @@ class PredictionOutcome:
     @property
     def percentage(self) -> float:
         return self.probability * 100
+
+    @property
+    def percentage_text(self) -> str:
+        """The percentage as the page prints it: one decimal, rounded half up (as the
+        explanation's lines are, so that they add up to it)."""
+        return tenths_text(tenths_of(self.probability))
 
     @cached_property
     def explanation(self) -> ShownExplanation | None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import cache
 from http import HTTPStatus
 from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -28,6 +29,7 @@ from survival.predictions import answers
 from survival.predictions.forms import FARE, PassengerForm
 from survival.predictions.presets import PRESETS, passenger_query
 from survival.predictions.services import PredictionOutcome, predict_survival
+from survival.predictions.version_page import VersionPage, version_page
 from survival.registry import selectors
 from survival.registry.artifacts import ModelUnavailableError
 
@@ -53,19 +55,21 @@ _paused_logged_at = -PAUSED_LOG_SECONDS
 @vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     serving = _serving_versions()
-    version = serving.answering if serving else None
-    fares = answers.version_typical_fares(version=version)
+    page = version_page(version=serving.answering) if serving else None
+    fares = page.typical_fares if page else None
     if any(name in request.GET for name in FEATURE_NAMES):
         # Typing in the form keeps its inputs (the visitor is still typing); a preset or a
         # shared link fills the form anew.
         form_changed = request.htmx.trigger != LIVE_FIELDS
         form = PassengerForm(request.GET, typical_fares=fares)
-        return _answer(request, form, serving=serving, form_changed=form_changed, log=False)
+        return _answer(
+            request, form, serving=serving, page=page, form_changed=form_changed, log=False
+        )
     # The first visit shows a typical passenger, already answered. The fare is left empty:
     # the class's typical fare is used, and follows the class when it changes.
     starting = {name: str(value) for name, value in default_passenger().items()}
     form = PassengerForm({**starting, FARE: ""}, typical_fares=fares)
-    response = _answer(request, form, serving=serving, form_changed=True, log=False)
+    response = _answer(request, form, serving=serving, page=page, form_changed=True, log=False)
     if response.status_code == HTTPStatus.SERVICE_UNAVAILABLE:
         # Paused predictions are said on the page; the page itself is there.
         response.status_code = HTTPStatus.OK
@@ -80,10 +84,10 @@ def predict(request: HtmxHttpRequest) -> HttpResponse:
     if request.method in ("GET", "HEAD"):
         return redirect("survival:home")
     serving = _serving_versions()
-    version = serving.answering if serving else None
-    form = PassengerForm(request.POST, typical_fares=answers.version_typical_fares(version=version))
+    page = version_page(version=serving.answering) if serving else None
+    form = PassengerForm(request.POST, typical_fares=page.typical_fares if page else None)
     # The visitor is typing in this form: the answer must not replace its inputs.
-    return _answer(request, form, serving=serving, form_changed=False, log=True)
+    return _answer(request, form, serving=serving, page=page, form_changed=False, log=True)
 
 
 def _serving_versions() -> selectors.ServingVersions | None:
@@ -114,20 +118,24 @@ def _answer(
     form: PassengerForm,
     *,
     serving: selectors.ServingVersions | None,
+    page: VersionPage | None,
     form_changed: bool,
     log: bool,
 ) -> HttpResponse:
-    version = serving.answering if serving else None
     context: dict[str, Any] = {
         "form": form,
         "outcome": None,
         "unavailable": None,
         "presets": PRESETS,
         "form_changed": form_changed,
-        "active_version": version,
-        "facts": answers.training_facts(version=version),
+        "active_version": serving.answering if serving else None,
+        "version_page": page,
+        "facts": page.facts if page else None,
     }
     status = HTTPStatus.OK
+    # The template reads the errors as a name of its own: `form.errors` would first be
+    # looked up as a field named "errors", a failure that costs more than the rest.
+    context["form_errors"] = form.errors
     if not form.is_valid():
         status = HTTPStatus.UNPROCESSABLE_ENTITY
     else:
@@ -149,15 +157,23 @@ def _answer(
 
 
 def _described(outcome: PredictionOutcome, form: PassengerForm) -> dict[str, Any]:
-    """The outcome and what the page says around it."""
+    """The outcome and what the page says around it (the answering version's own lines are
+    in the context already: it is the version the request read as answering)."""
     passenger = form.cleaned_data
     version = outcome.model_version
     return {
         "outcome": outcome,
         "active_version": version,
+        "percentage": outcome.percentage_text,
         "verdict": answers.verdict_for(probability=outcome.probability),
-        "facts": answers.training_facts(version=version),
         "likeness": answers.passengers_like_this_one(version=version, passenger=passenger),
         "fare_used": passenger[FARE] if form.fare_filled else None,
-        "share_url": f"{reverse('survival:home')}?{passenger_query(passenger)}",
+        "share_url": f"{_home_address(get_script_prefix())}?{passenger_query(passenger)}",
     }
+
+
+@cache
+def _home_address(script_prefix: str) -> str:
+    """The page's address under a script prefix (reversed once per prefix: every answer's
+    share link starts with it)."""
+    return reverse("survival:home")

