@@ -21,7 +21,7 @@ default `default,logreg`): `default` is what `manage.py train` picks with no --a
 (on the bundled data, the soft-voting ensemble of a logistic regression and a forest);
 the references serve a model of the family ours serves, fitted the tutorial's way, so each
 ratio compares apps serving alike models. A random forest round is one option away
-(`--algorithms default,logreg,random_forest`, some 4 minutes more).
+(`--algorithms default,logreg,random_forest`, a few minutes more).
 
 After each run's loads: the browser's timings on our first round's server (Chromium:
 a select changed, a value typed → the answer painted; bench/browser_timing.py) and batch
