@@ -224,3 +224,21 @@ def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titan
         "| calibrated ensemble | 24 |",
     ):
         assert row in report
+
+
+def test_the_readme_gets_the_report_s_targets_table_between_its_markers():
+    from readme_table import END, START, with_table
+
+    readme = (
+        "# App\n\nthe run it comes from:\n2026-01-01, on two shared cores.\n\n"
+        f"{START}\n| old |\n{END}\n\n## Next\n"
+    )
+    report = (
+        "# Benchmark results\n\nWritten by `make bench` (bench/run.py) on 2026-12-06 04:00 UTC.\n"
+        "\n## Targets\n\nA target holds when its bar holds in every run.\n\n"
+        "| target | run 1 |\n|---|---:|\n| x | 1.00× |\n\n## Requests\n\n| app |\n"
+    )
+    assert with_table(readme, report) == (
+        "# App\n\nthe run it comes from:\n2026-12-06, on two shared cores.\n\n"
+        f"{START}\n| target | run 1 |\n|---|---:|\n| x | 1.00× |\n{END}\n\n## Next\n"
+    )
