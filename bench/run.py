@@ -28,7 +28,8 @@ a select changed, a value typed → the answer painted; bench/browser_timing.py)
 scoring of a 100,000-row CSV in-process. Once, at the end: the model call alone per
 algorithm, and one passenger explained against scored only (bench/explanation_cost.py).
 Then any extra round of EXTRA_ROUNDS (a challenger shadowing with `--challenger`). The
-results go to bench/RESULTS.md; about 11 minutes on two busy cores with the defaults.
+results go to bench/RESULTS.md. With the defaults the loads take some 6 minutes; the whole
+took 19 on two cores shared with other work (training the default model is most of the rest).
 
 Usage: .venv/bin/python bench/run.py [--runs N] [--duration S] [--warmup S] …
 """
@@ -203,7 +204,7 @@ def main() -> int:
             write_reference_model(
                 round_state / "reference", app.algorithm, calibrated=app.calibrated
             )
-            measured.references[family] = f"a `{app.algorithm}` model" + (
+            measured.references[family] = f"a model of the `{app.algorithm}` family" + (
                 ", calibrated as ours" if app.calibrated else ""
             )
             endpoints += app.endpoints
