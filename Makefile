@@ -9,6 +9,8 @@ PORT ?= 8000
 WORKERS ?= 2
 # Extra options for the first model `make serve` trains when none is active.
 TRAIN_ARGS ?=
+# Options for `make bench` (`.venv/bin/python bench/run.py --help` lists them), e.g. "--runs 5".
+BENCH_ARGS ?=
 # uv uses this machine's Python; it never downloads one.
 export UV_PYTHON_DOWNLOADS := never
 # Installs exactly what uv.lock pins (--frozen: never re-resolves; after changing
@@ -48,8 +50,8 @@ serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, 
 worker: $(VENV)/.installed-app ## run only a job worker (training and batch jobs), e.g. on a host of its own
 	exec $(BIN)/python manage.py db_worker --no-reload
 
-bench: $(VENV)/.installed-bench ## benchmark the app under `make serve` settings against the reference apps in bench/; writes bench/RESULTS.md
-	$(BIN)/python bench/run.py
+bench: $(VENV)/.installed-bench chromium ## benchmark the app under `make serve` settings against the reference apps in bench/, 3 runs, with browser timings (BENCH_ARGS: more options); writes bench/RESULTS.md
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end, on every core
 	@./scripts/ensure_wrk.sh

@@ -1,5 +1,10 @@
-"""The apps the benchmark loads, one at a time: ours under `make serve` (its htmx and JSON
-endpoints, and with a challenger shadowing) and each reference app under gunicorn."""
+"""The apps the benchmark loads, each started once and left up for every run: ours under
+`make serve` (its htmx live preview, its JSON endpoint and, optionally, the htmx submit), the
+references that serve a model (classic Django, Flask) and the two floors (a bare WSGI
+function; an empty Django view behind our middleware, served as ours is).
+
+Each `start_…` function starts one server, checks that it answers as it should, and returns
+what a run loads (wrk_load.Endpoint); the caller stops the servers it was handed back."""
 
 from __future__ import annotations
 
@@ -11,30 +16,26 @@ import subprocess
 import sys
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from passenger import PASSENGER
-from servers import (
-    START_TIMEOUT_SECONDS,
-    free_port,
-    gunicorn_workers,
-    start_server,
-    stop,
-    timed_request,
-    wait_until_up,
-)
-from wrk_load import LoadResult, load, lua_script
+from servers import free_port, gunicorn_workers, start_server, timed_request, wait_until_up
+from wrk_load import Endpoint, lua_script
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+# What `make serve` hands gunicorn for static files (see the Makefile's SERVE_STATIC).
+SERVE_STATIC = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
-OURS_HTMX = "ours: htmx predict (with explanation)"
+OURS_PREVIEW = "ours: htmx preview"
 
 
 OURS_JSON = "ours: JSON predict"
 
 
-OURS_SHADOWED = "ours: htmx predict, a challenger shadowing"
+OURS_SUBMIT = "ours: htmx submit"
 
 
 CLASSIC = "classic Django"
@@ -43,7 +44,10 @@ CLASSIC = "classic Django"
 FLASK = "Flask"
 
 
-FLOOR = "floor (bare WSGI)"
+DJANGO_FLOOR = "empty Django view"
+
+
+FLOOR = "bare WSGI"
 
 
 # The references that serve a model: (name, gunicorn app, body kind).
@@ -53,12 +57,32 @@ REFERENCE_APPS = (
 )
 
 
-def bench_our_app(
-    options, state: Path, algorithm: str, *, with_challenger: bool
-) -> list[LoadResult]:
-    port = free_port()
-    log = state / "app.log"
-    env = {
+# The headers htmx sends when a select of the form changes (templates/survival/home.html:
+# the fields' element asks GET / for a preview, with the passenger in the query).
+PREVIEW_HEADERS = {
+    "HX-Request": "true",
+    "HX-Trigger": "passenger-fields",
+    "HX-Target": "result-card",
+}
+
+
+@dataclass
+class OurApp:
+    """Ours, serving one round's model: its address, environment and what runs load."""
+
+    family: str
+    base: str
+    env: dict[str, str]
+    train_args: list[str]
+    # The active version as the API lists it: its algorithm and whether it is calibrated.
+    algorithm: str
+    calibrated: bool
+    served: str
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+
+def our_env(state: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
         "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{state / 'app.sqlite3'}"),
@@ -69,9 +93,17 @@ def bench_our_app(
         "API_PREDICT_RATE": "1000000/s",
         "LOG_LEVEL": "WARNING",
     }
-    train_args = f"--algorithm {algorithm} --quiet"
+
+
+def start_our_app(options, state: Path, family: str, servers: list, *, with_submit: bool) -> OurApp:
+    """`make serve` on a free port, training a first version of `family` (`default`: what
+    `train` picks by itself); each endpoint checked once, then what runs load."""
+    port = free_port()
+    log = state / "app.log"
+    env = our_env(state)
+    train_args = ["--quiet"] if family == "default" else ["--algorithm", family, "--quiet"]
     if options.train_data:
-        train_args += f" --data {Path(options.train_data).resolve()}"
+        train_args += ["--data", str(Path(options.train_data).resolve())]
     command = [
         "make",
         "--no-print-directory",
@@ -79,101 +111,84 @@ def bench_our_app(
         "HOST=127.0.0.1",
         f"PORT={port}",
         f"WORKERS={options.workers}",
-        f"TRAIN_ARGS={train_args}",
+        f"TRAIN_ARGS={' '.join(train_args)}",
     ]
     base = f"http://127.0.0.1:{port}"
     server = start_server(command, cwd=PROJECT_DIR, env=env, log=log)
-    try:
-        wait_until_up(f"{base}/healthz", server, log)
-        # The page hands out the CSRF cookie; the htmx request sends it back as the header.
-        cookies = http.cookiejar.CookieJar()
-        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
-        form = urllib.parse.urlencode(PASSENGER)
-        csrf_request = urllib.request.Request(f"{base}/")
-        first_page, _ = timed_request(csrf_request, browser)
-        token = next(c.value for c in cookies if c.name == "csrftoken")
-        htmx_headers = {
+    servers.append(server)
+    wait_until_up(f"{base}/healthz", server, log)
+    # The page hands out the CSRF cookie; the browser sends it back with every request, and
+    # the submit sends the token as the header too.
+    cookies = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(cookies))
+    first_page, _ = timed_request(urllib.request.Request(f"{base}/"), browser)
+    token = next(c.value for c in cookies if c.name == "csrftoken")
+    query = urllib.parse.urlencode(PASSENGER)
+    preview_url = f"{base}/?{query}"
+    preview_headers = {
+        **PREVIEW_HEADERS,
+        "HX-Current-URL": f"{base}/",
+        "Cookie": f"csrftoken={token}",
+    }
+    first, answer = timed_request(urllib.request.Request(preview_url, headers=preview_headers))
+    if b"%" not in answer:
+        raise RuntimeError("the htmx preview has no probability in it")
+    json_headers = {"Content-Type": "application/json"}
+    json_body = json.dumps(PASSENGER)
+    _, api_answer = timed_request(
+        urllib.request.Request(
+            f"{base}/api/v1/predict", data=json_body.encode(), headers=json_headers, method="POST"
+        )
+    )
+    if "probability" not in json.loads(api_answer):
+        raise RuntimeError("the API's answer has no probability")
+    algorithm, calibrated, served = served_version(base)
+    workers = gunicorn_workers(server.pid)
+    # The page itself, cold, is the first request; the preview is the first model call.
+    first_request = max(first_page, first)
+    app = OurApp(family, base, env, train_args, algorithm, calibrated, served)
+    preview_script = lua_script(
+        state / "preview.lua", body=None, headers=preview_headers, method="GET"
+    )
+    json_script = lua_script(state / "json.lua", body=json_body, headers=json_headers)
+    app.endpoints = [
+        Endpoint(OURS_PREVIEW, family, preview_url, preview_script, workers, first_request, served),
+        Endpoint(
+            OURS_JSON, family, f"{base}/api/v1/predict", json_script, workers, first_request, served
+        ),
+    ]
+    if with_submit:
+        submit_headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "HX-Request": "true",
+            "HX-Trigger": "passenger-form",
+            "HX-Target": "result-card",
             "X-CSRFToken": token,
             "Cookie": f"csrftoken={token}",
         }
-        first, answer = timed_request(
+        timed_request(
             urllib.request.Request(
-                f"{base}/predict/", data=form.encode(), headers=htmx_headers, method="POST"
+                f"{base}/predict/", data=query.encode(), headers=submit_headers, method="POST"
             )
         )
-        if b"%" not in answer:
-            raise RuntimeError("the htmx answer has no probability in it")
-        json_headers = {"Content-Type": "application/json"}
-        _, api_answer = timed_request(
-            urllib.request.Request(
-                f"{base}/api/v1/predict",
-                data=json.dumps(PASSENGER).encode(),
-                headers=json_headers,
-                method="POST",
+        submit_script = lua_script(state / "submit.lua", body=query, headers=submit_headers)
+        app.endpoints.append(
+            Endpoint(
+                OURS_SUBMIT,
+                family,
+                f"{base}/predict/",
+                submit_script,
+                workers,
+                first_request,
+                served,
             )
         )
-        if "probability" not in json.loads(api_answer):
-            raise RuntimeError("the API's answer has no probability")
-        served = served_version(base)
-        workers = gunicorn_workers(server.pid)
-        htmx_script = lua_script(state / "htmx.lua", body=form, headers=htmx_headers)
-        htmx = load(
-            OURS_HTMX,
-            algorithm,
-            f"{base}/predict/",
-            htmx_script,
-            options,
-            first,
-            workers,
-        )
-        api = load(
-            OURS_JSON,
-            algorithm,
-            f"{base}/api/v1/predict",
-            lua_script(state / "json.lua", body=json.dumps(PASSENGER), headers=json_headers),
-            options,
-            first,
-            workers,
-        )
-        # The page itself, cold, is the first request; the predict is the first model call.
-        htmx.first_request_seconds = api.first_request_seconds = max(first_page, first)
-        results = [htmx, api]
-        if with_challenger:
-            # Then a second version of the same kind shadows the active one, as `train
-            # --challenger` sets it up: every prediction is scored by both, one answer is shown.
-            with log.open("a") as log_file:
-                challenger = ["--challenger", "--seed", "43"]
-                subprocess.run(
-                    [sys.executable, "manage.py", "train", *train_args.split(), *challenger],
-                    cwd=PROJECT_DIR,
-                    env=env,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    check=True,
-                    timeout=START_TIMEOUT_SECONDS,
-                )
-            results.append(
-                load(
-                    OURS_SHADOWED,
-                    algorithm,
-                    f"{base}/predict/",
-                    htmx_script,
-                    options,
-                    first,
-                    workers,
-                )
-            )
-        for result in results:
-            result.served = served
-        return results
-    finally:
-        stop(server)
+    return app
 
 
-def served_version(base: str) -> str:
-    """The active version as the API lists it: number, algorithm, calibration if any."""
+def served_version(base: str) -> tuple[str, bool, str]:
+    """The active version as the API lists it: its algorithm, whether it is calibrated, and
+    in words (number, algorithm, calibration if any)."""
     _, body = timed_request(urllib.request.Request(f"{base}/api/v1/models"))
     active = next(version for version in json.loads(body) if version["is_active"])
     calibration = active["params"].get("calibration")
@@ -181,23 +196,31 @@ def served_version(base: str) -> str:
     if calibration:
         # What that costs per prediction: one model per calibration fold, averaged.
         described += f", calibrated: {calibration}, so each answer averages that many fitted copies"
-    return described
+    return active["algorithm"], bool(calibration), described
 
 
-def bench_reference(
-    options, state: Path, name: str, app: str, body_kind: str, algorithm: str
-) -> LoadResult:
+def train_challenger(app: OurApp, log: Path) -> None:
+    """A second version of the same kind, shadowing the active one as `train --challenger`
+    sets it up: every logged prediction is then scored by both, one answer is shown."""
+    with log.open("a") as log_file:
+        subprocess.run(
+            [sys.executable, "manage.py", "train", *app.train_args, "--challenger", "--seed", "43"],
+            cwd=PROJECT_DIR,
+            env=app.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            check=True,
+            timeout=600,
+        )
+
+
+def start_reference(
+    options, state: Path, servers: list, name: str, app: str, body_kind: str, family: str
+) -> Endpoint:
+    """A reference app under gunicorn, serving the model pickled in state/reference."""
     port = free_port()
     log = state / f"{app.split(':')[0]}.log"
     env = {**os.environ, "BENCH_MODEL_DIR": str(state / "reference"), "OMP_NUM_THREADS": "1"}
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        app,
-        f"--workers={options.workers}",
-        f"--bind=127.0.0.1:{port}",
-        "--access-logfile=-",
-        "--no-control-socket",
-    ]
     path = "/predict/" if body_kind == "form" else "/predict"
     if body_kind == "form":
         body = urllib.parse.urlencode(PASSENGER)
@@ -206,15 +229,85 @@ def bench_reference(
         body = json.dumps(PASSENGER)
         headers = {"Content-Type": "application/json"}
     url = f"http://127.0.0.1:{port}{path}"
-    # From bench/, so that gunicorn finds the apps and not the project's gunicorn.conf.py.
-    server = start_server(command, cwd=BENCH_DIR, env=env, log=log)
-    try:
-        first_probe = urllib.request.Request(
-            url, data=body.encode(), headers=headers, method="POST"
-        )
-        wait_until_up(first_probe, server, log)
-        first, _ = timed_request(first_probe)
-        script = lua_script(state / f"{app.split(':')[0]}.lua", body=body, headers=headers)
-        return load(name, algorithm, url, script, options, first, gunicorn_workers(server.pid))
-    finally:
-        stop(server)
+    probe = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    server = _start_gunicorn(options, app, port, BENCH_DIR, env, log, servers, probe)
+    first, _ = timed_request(probe)
+    script = lua_script(state / f"{app.split(':')[0]}.lua", body=body, headers=headers)
+    return Endpoint(name, family, url, script, gunicorn_workers(server.pid), first)
+
+
+def start_bare_floor(options, state: Path, servers: list) -> Endpoint:
+    """The bare WSGI function: what gunicorn and wrk cost by themselves."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/predict"
+    body, headers = json.dumps(PASSENGER), {"Content-Type": "application/json"}
+    probe = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    server = _start_gunicorn(
+        options, "floor:application", port, BENCH_DIR, env, state / "floor.log", servers, probe
+    )
+    first, _ = timed_request(probe)
+    script = lua_script(state / "floor.lua", body=body, headers=headers)
+    return Endpoint(FLOOR, "", url, script, gunicorn_workers(server.pid), first)
+
+
+def start_django_floor(options, state: Path, servers: list, ours: OurApp) -> Endpoint:
+    """The empty Django view, served as `make serve` serves ours: the same WSGI entry point,
+    gunicorn.conf.py, workers, settings (bench/django_floor_settings.py changes only the
+    URLs), environment and database; loaded with the preview's headers."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {
+        **ours.env,
+        "DJANGO_SETTINGS_MODULE": "django_floor_settings",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+        "DJANGO_STATICFILES_BACKEND": SERVE_STATIC,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
+    headers = {**PREVIEW_HEADERS, "HX-Current-URL": url}
+    probe = urllib.request.Request(url, headers=headers)
+    server = _start_gunicorn(
+        options,
+        "site_config.wsgi:application",
+        port,
+        PROJECT_DIR,
+        env,
+        state / "django_floor.log",
+        servers,
+        probe,
+        extra=["--config=gunicorn.conf.py", "--error-logfile=-"],
+    )
+    first, answer = timed_request(probe)
+    if b"Likely to survive" not in answer:
+        raise RuntimeError("the empty Django view did not render its template")
+    script = lua_script(state / "django_floor.lua", body=None, headers=headers, method="GET")
+    return Endpoint(DJANGO_FLOOR, "", url, script, gunicorn_workers(server.pid), first)
+
+
+def _start_gunicorn(
+    options,
+    app: str,
+    port: int,
+    cwd: Path,
+    env: dict,
+    log: Path,
+    servers: list,
+    probe: urllib.request.Request,
+    *,
+    extra: tuple[str, ...] | list[str] = (),
+):
+    # The references run from bench/, so that gunicorn finds them and not the project's
+    # gunicorn.conf.py; the empty Django view from the project, with it.
+    command = [
+        GUNICORN,
+        app,
+        f"--workers={options.workers}",
+        f"--bind=127.0.0.1:{port}",
+        "--access-logfile=-",
+        "--no-control-socket",
+        *extra,
+    ]
+    server = start_server(command, cwd=cwd, env=env, log=log)
+    servers.append(server)
+    wait_until_up(probe, server, log)
+    return server

@@ -1,40 +1,52 @@
-"""The benchmark's report (bench/RESULTS.md): the machine, every load, the in-process
-timings and whether each target holds."""
+"""The benchmark's report (bench/RESULTS.md): the machine, the targets run by run, every load
+run by run, the ratios, the browser's timings, the in-process timings, and any extra
+section a further round adds (see ExtraSection)."""
 
 from __future__ import annotations
 
+import math
 import os
 import platform
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from apps import CLASSIC, FLASK, FLOOR, OURS_HTMX, OURS_JSON, OURS_SHADOWED
+from targets import Target, ratio_rows, runs_of, targets
 from wrk_load import LoadResult
 
-# The targets of the performance issue.
-TARGET_HTMX_VS_CLASSIC = 1.0
-
-
-TARGET_JSON_VS_FLASK = 0.8
-
-
-TARGET_P99_MS = 15.0
-
-
-TARGET_BATCH_ROWS_PER_SECOND = 100_000
-
-
-TARGET_WORKER_RSS_MB = 250
-
-
-TARGET_FIRST_REQUEST_SECONDS = 1.0
-
-
-# Our own bound for the shadow challenger: scoring every prediction a second time may cost
-# at most this share of the htmx endpoint's requests/s.
-MAX_CHALLENGER_SLOWDOWN = 0.2
-
-
+# In-process, one passenger through the prepared pipeline (bench/in_process.py).
 TARGET_MODEL_CALL_MS = {"logreg": 0.2, "random_forest": 1.0, "hist_gradient_boosting": 1.0}
+
+
+@dataclass
+class ExtraSection:
+    """A further round's part of the report (e.g. a challenger shadowing, or the load from a
+    second host): a title, notes in sentences, its loads and targets, rendered as the main
+    ones are."""
+
+    title: str
+    notes: list[str] = field(default_factory=list)
+    loads: list[LoadResult] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+
+
+@dataclass
+class Measured:
+    """All a benchmark run measured; `render_report` writes it out."""
+
+    families: list[str]
+    loads: list[LoadResult]
+    batches: list[dict[str, float]]
+    browsers: list[dict[str, float]]
+    model_calls: dict[str, dict[str, float]] = field(default_factory=dict)
+    explanations: dict[str, dict[str, float]] = field(default_factory=dict)
+    extras: list[ExtraSection] = field(default_factory=list)
+    # The active version of ours in each round, in words, by family.
+    served: dict[str, str] = field(default_factory=dict)
+    # What the references served in each round, in words, by family.
+    references: dict[str, str] = field(default_factory=dict)
+    # The whole benchmark, start to end.
+    took_seconds: float = math.nan
 
 
 def machine_info() -> str:
@@ -63,133 +75,146 @@ def check(passed: bool) -> str:
     return "yes" if passed else "**no**"
 
 
-def render_report(
-    options, algorithms, started, load_before, loads, model_calls, batch, explanations=None
-) -> str:
-    def find(name: str, model: str) -> LoadResult | None:
-        return next((r for r in loads if r.name == name and r.model == model), None)
+def number(value: float, unit: str = "") -> str:
+    """A measured value as the tables show it: ratios to 2 decimals, big counts grouped."""
+    if math.isnan(value):
+        return "—"
+    if unit == "×":
+        return f"{value:.2f}×"
+    if unit == "%":
+        return f"{value:.0%}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}{unit}"
+    if unit == " s":
+        return f"{value:.3f}{unit}"
+    if value == int(value) and unit in ("", " MB"):
+        return f"{value:.0f}{unit}"
+    return f"{value:.1f}{unit}"
 
-    ours = [result for result in loads if result.name.startswith("ours")]
-    floor = find(FLOOR, "")
+
+def limit(target: Target, value: float) -> str:
+    sign = "≥" if target.higher_is_better else "≤"
+    return f"{sign} {number(value, target.unit)}"
+
+
+def targets_table(found: Sequence[Target], runs: Sequence[int]) -> list[str]:
+    """One row per target: goal, bar, each run's value, whether the bar held in every run
+    (a value measured once stands in the first run's column)."""
+    header = "| target | goal | bar | " + " | ".join(f"run {run}" for run in runs)
     lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `make bench` (bench/run.py) on {started:%Y-%m-%d %H:%M} UTC.",
-        "",
-        f"- Machine: {machine_info()}.",
-        f"- Load average when it started: {', '.join(f'{x:.2f}' for x in load_before)} "
-        "(the machine is shared; other work competes for the same cores).",
-        f"- Every app: gunicorn, {options.workers} sync workers, on 127.0.0.1; wrk with "
-        f"{options.connections} connections, {options.warmup:g} s warm-up then "
-        f"{options.duration:g} s measured; the apps run one after the other.",
-        "- Ours: `make serve` settings (DEBUG off, whitenoise, SQLite in WAL mode); every "
-        "prediction is logged to the database.",
-        "- References (bench/): classic Django = the tutorial view that unpickles model and "
-        "scaler on each request; Flask = model loaded at import; floor = bare WSGI, fixed JSON.",
-        "- One round per model family: ours serves a version of that kind, trained by "
-        "`make serve`; the references serve one of the same kind fitted the tutorial's way "
-        "(scaler + model on a numeric list; the forest has as many trees as ours). "
-        f"Families: {', '.join(f'`{name}`' for name in algorithms)}.",
-        *(f"- Ours in the `{name}` round: {find(OURS_HTMX, name).served}." for name in algorithms),
-        "",
-        "## Requests",
-        "",
-        "| app | model | req/s | p50 ms | p99 ms | requests | errors "
-        "| first request after ready s | worker RSS MB |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        header + " | holds (bar, every run) | goal met (every run) |",
+        "|---|---|---|" + "---:|" * len(runs) + "---|---|",
     ]
+    for target in found:
+        cells = [number(value, target.unit) for value in target.values]
+        cells += ["—"] * (len(runs) - len(cells))
+        lines.append(
+            f"| {target.name} | {limit(target, target.goal)} | {limit(target, target.bar)} | "
+            + " | ".join(cells)
+            + f" | {check(target.holds)} | {check(target.goal_met)} |"
+        )
+    return lines
+
+
+def requests_table(loads: Sequence[LoadResult]) -> list[str]:
+    """One row per app and model family, req/s, p50 and p99 of each run side by side."""
+    runs = runs_of(loads)
+    apps: list[tuple[str, str]] = []
     for result in loads:
-        rss = ", ".join(f"{mb:.0f}" for mb in result.worker_rss_mb) or "n/a"
-        lines.append(
-            f"| {result.name} | {result.model or '—'} | {result.requests_per_second:,.0f} | "
-            f"{result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.requests:,} | "
-            f"{result.errors} | {result.first_request_seconds:.3f} | {rss} |"
-        )
-    lines += [
-        "",
-        "## Ratios (req/s of ours ÷ req/s of the reference serving the same model family)",
-        "",
-        "| ours | model | ÷ classic Django | ÷ Flask | ÷ floor |",
-        "|---|---|---:|---:|---:|",
+        if (result.name, result.model) not in apps:
+            apps.append((result.name, result.model))
+    header = "| app | model | " + " | ".join(f"run {run} req/s | p50 ms | p99 ms" for run in runs)
+    lines = [
+        header + " | errors | worker RSS MB (last run) |",
+        "|---|---|" + "---:|---:|---:|" * len(runs) + "---:|---|",
     ]
-    for result in ours:
-        lines.append(
-            f"| {result.name} | {result.model} | "
-            f"{ratio(result, find(CLASSIC, result.model)):.2f}× | "
-            f"{ratio(result, find(FLASK, result.model)):.2f}× | {ratio(result, floor):.2f}× |"
-        )
-    lines += [
-        "",
-        "## Model call (one passenger, median; in-process, one thread)",
-        "",
-        "| algorithm | prepared path ms | plain pipeline with a DataFrame ms | target ms | holds |",
-        "|---|---:|---:|---:|---|",
+    for name, model in apps:
+        mine = {r.run: r for r in loads if r.name == name and r.model == model}
+        cells = []
+        for run in runs:
+            result = mine.get(run)
+            if result is None:
+                cells.append("— | — | —")
+            else:
+                cells.append(
+                    f"{result.requests_per_second:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f}"
+                )
+        last = mine[max(mine)]
+        rss = ", ".join(f"{mb:.0f}" for mb in last.worker_rss_mb) or "n/a"
+        errors = sum(r.errors for r in mine.values())
+        lines.append(f"| {name} | {model or '—'} | " + " | ".join(cells) + f" | {errors} | {rss} |")
+    return lines
+
+
+def ratios_table(loads: Sequence[LoadResult], families: Sequence[str]) -> list[str]:
+    runs = runs_of(loads)
+    lines = [
+        "| ratio of req/s | model | " + " | ".join(f"run {run}" for run in runs) + " |",
+        "|---|---|" + "---:|" * len(runs),
     ]
-    for algorithm, timing in model_calls.items():
-        target = TARGET_MODEL_CALL_MS[algorithm]
+    for label, family, values in ratio_rows(loads, families):
+        cells = " | ".join(number(value, "×") for value in values)
+        lines.append(f"| {label} | {family} | {cells} |")
+    return lines
+
+
+def browser_table(browsers: Sequence[dict[str, float]], family: str) -> list[str]:
+    if not browsers:
+        return []
+    lines = [
+        "",
+        f"## Browser (Chromium on loopback, ours in the `{family}` round, after each run's loads)",
+        "",
+        "From the select's change event (or the last key's input event) to the first animation "
+        "frame after htmx settled the answer, measured in the page; *swap* stops at htmx's swap "
+        "instead (it settles 20 ms later). Typing includes the form's 300 ms wait for more keys.",
+        "",
+        "| run | select changes | median ms | p90 ms | swap median ms "
+        "| typings | median ms | p90 ms | swap median ms |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run, b in enumerate(browsers, start=1):
         lines.append(
-            f"| {algorithm} | {timing['quick_ms']:.3f} | {timing['frame_ms']:.3f} | {target} | "
-            f"{check(timing['quick_ms'] <= target)} |"
+            f"| {run} | {b['changes']:.0f} | {b['select_median_ms']:.1f} | "
+            f"{b['select_p90_ms']:.1f} | {b['select_swap_median_ms']:.1f} | "
+            f"{b['typings']:.0f} | {b['typing_median_ms']:.1f} | {b['typing_p90_ms']:.1f} | "
+            f"{b['typing_swap_median_ms']:.1f} |"
         )
-    lines += explanation_table(explanations or {})
-    targets: list[tuple[str, str, bool]] = []
-    for algorithm in algorithms:
-        htmx, api = find(OURS_HTMX, algorithm), find(OURS_JSON, algorithm)
-        versus_classic = ratio(htmx, find(CLASSIC, algorithm))
-        versus_flask = ratio(api, find(FLASK, algorithm))
-        targets += [
-            (
-                f"`{algorithm}`: htmx predict ≥ {TARGET_HTMX_VS_CLASSIC}× classic Django",
-                f"{versus_classic:.2f}×",
-                versus_classic >= TARGET_HTMX_VS_CLASSIC,
-            ),
-            (
-                f"`{algorithm}`: JSON predict ≥ {TARGET_JSON_VS_FLASK}× Flask",
-                f"{versus_flask:.2f}×",
-                versus_flask >= TARGET_JSON_VS_FLASK,
-            ),
-            (
-                f"`{algorithm}`: p99 ≤ {TARGET_P99_MS:g} ms (htmx, JSON)",
-                f"{htmx.p99_ms:.2f}, {api.p99_ms:.2f}",
-                max(htmx.p99_ms, api.p99_ms) <= TARGET_P99_MS,
-            ),
+    return lines
+
+
+def in_process_tables(measured: Measured) -> list[str]:
+    lines = []
+    if measured.batches:
+        lines += [
+            "",
+            "## Batch (in-process, one thread: a CSV parsed, checked and scored by a logistic "
+            "regression)",
+            "",
+            "| run | rows | seconds | rows/s |",
+            "|---:|---:|---:|---:|",
         ]
-    errors = sum(result.errors for result in ours)
-    targets.append(("no errors (ours)", f"{errors}", errors == 0))
-    plain, shadowed = find(OURS_HTMX, algorithms[0]), find(OURS_SHADOWED, algorithms[0])
-    slowdown = 1 - ratio(shadowed, plain)
-    targets.append(
-        (
-            f"`{algorithms[0]}`: a challenger shadowing costs ≤ {MAX_CHALLENGER_SLOWDOWN:.0%} "
-            "of htmx req/s (our own bound)",
-            f"{slowdown:.1%} ({plain.requests_per_second:,.0f} → "
-            f"{shadowed.requests_per_second:,.0f} req/s)",
-            slowdown <= MAX_CHALLENGER_SLOWDOWN,
-        )
-    )
-    workers_rss = [mb for result in ours for mb in result.worker_rss_mb]
-    first_request = max(result.first_request_seconds for result in ours)
-    targets += [
-        (
-            f"batch ≥ {TARGET_BATCH_ROWS_PER_SECOND:,} rows/s (CSV parsing + model)",
-            f"{batch['rows_per_second']:,.0f} rows/s ({batch['rows']:,} rows in "
-            f"{batch['seconds']:.2f} s)",
-            batch["rows_per_second"] >= TARGET_BATCH_ROWS_PER_SECOND,
-        ),
-        (
-            f"each worker's RSS ≤ {TARGET_WORKER_RSS_MB} MB after the load",
-            ", ".join(f"{mb:.0f}" for mb in workers_rss) or "n/a",
-            bool(workers_rss) and max(workers_rss) <= TARGET_WORKER_RSS_MB,
-        ),
-        (
-            f"first request after start ≤ {TARGET_FIRST_REQUEST_SECONDS:g} s (slowest round)",
-            f"{first_request:.3f} s",
-            first_request <= TARGET_FIRST_REQUEST_SECONDS,
-        ),
-    ]
-    lines += ["", "## Targets", "", "| target | measured | holds |", "|---|---|---|"]
-    lines += [f"| {name} | {measured} | {check(held)} |" for name, measured, held in targets]
-    return "\n".join(lines) + "\n"
+        for run, batch in enumerate(measured.batches, start=1):
+            lines.append(
+                f"| {run} | {batch['rows']:,.0f} | {batch['seconds']:.3f} | "
+                f"{batch['rows_per_second']:,.0f} |"
+            )
+    if measured.model_calls:
+        lines += [
+            "",
+            "## Model call (one passenger, median; in-process, one thread)",
+            "",
+            "| algorithm | prepared path ms | plain pipeline with a DataFrame ms | target ms "
+            "| holds |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for algorithm, timing in measured.model_calls.items():
+            target = TARGET_MODEL_CALL_MS[algorithm]
+            lines.append(
+                f"| {algorithm} | {timing['quick_ms']:.3f} | {timing['frame_ms']:.3f} | "
+                f"{target} | {check(timing['quick_ms'] <= target)} |"
+            )
+    return lines + explanation_table(measured.explanations)
 
 
 def explanation_table(explanations: dict[str, dict[str, float]]) -> list[str]:
@@ -217,7 +242,73 @@ def explanation_table(explanations: dict[str, dict[str, float]]) -> list[str]:
     return lines
 
 
-def ratio(ours: LoadResult, reference: LoadResult | None) -> float:
-    if reference is None or reference.requests_per_second == 0:
-        return float("nan")
-    return ours.requests_per_second / reference.requests_per_second
+def extra_section(section: ExtraSection, runs: Sequence[int]) -> list[str]:
+    lines = ["", f"## {section.title}", ""]
+    lines += [f"- {note}" for note in section.notes]
+    if section.loads:
+        lines += ["", *requests_table(section.loads)]
+    if section.targets:
+        lines += ["", *targets_table(section.targets, runs_of(section.loads) or runs)]
+    return lines
+
+
+def render_report(options, started, load_before, measured: Measured) -> str:
+    runs = runs_of(measured.loads)
+    found = targets(
+        measured.loads, measured.families, measured.batches, measured.browsers, options.connections
+    )
+    families = ", ".join(f"`{name}`" for name in measured.families)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `make bench` (bench/run.py) on {started:%Y-%m-%d %H:%M} UTC, in "
+        f"{measured.took_seconds / 60:.1f} min.",
+        "",
+        f"- Machine: {machine_info()}.",
+        f"- Load average when it started: {', '.join(f'{x:.2f}' for x in load_before)} "
+        "(the machine is shared; other work competes for the same cores).",
+        f"- Every app: gunicorn with {options.workers} sync worker(s), on 127.0.0.1, all started "
+        f"once and left up; wrk with {options.connections} connections loads one app at a "
+        f"time, {options.duration:g} s measured per app and run ({options.warmup:g} s warm-up "
+        f"before the first run); the load part is repeated {len(runs)} times.",
+        "- Ours: `make serve` settings (DEBUG off, whitenoise, SQLite in WAL mode). *htmx "
+        "preview*: `GET /?pclass=…` with the headers htmx sends when a select of the form "
+        "changes (the answer card with its explanation; nothing logged). *JSON predict*: "
+        "`POST /api/v1/predict`, one passenger, logged. *htmx submit*: `POST /predict/` as "
+        "the form's button sends it (CSRF token), logged.",
+        "- References (bench/): *classic Django* = the tutorial view that unpickles model and "
+        "scaler on each request; *Flask* = model loaded at import; *empty Django view* = "
+        "one view rendering a tiny template, behind our middleware, settings and gunicorn "
+        "configuration (bench/django_floor_settings.py); *bare WSGI* = fixed JSON.",
+        f"- One round per model family ({families}): ours serves a version trained by "
+        "`make serve` (`default`: what `manage.py train` picks with no `--algorithm`); the "
+        "references serve a model of the same family fitted the tutorial's way (scaler + "
+        "model on a numeric list; the forest as big as ours; calibrated when ours is).",
+        *(f"- `{family}` round: ours {text}." for family, text in measured.served.items()),
+        *(
+            f"- `{family}` round: the references serve {text}."
+            for family, text in measured.references.items()
+        ),
+        "",
+        "## Targets",
+        "",
+        "A target holds when its bar holds in every run.",
+        "",
+        *targets_table(found, runs),
+        "",
+        "## Requests",
+        "",
+        *requests_table(measured.loads),
+        "",
+        "## Ratios",
+        "",
+        "req/s of ours ÷ req/s of the reference; classic Django and Flask serve the same "
+        "model family as ours in that row.",
+        "",
+        *ratios_table(measured.loads, measured.families),
+        *browser_table(measured.browsers, measured.families[0]),
+        *in_process_tables(measured),
+    ]
+    for section in measured.extras:
+        lines += extra_section(section, runs)
+    return "\n".join(lines) + "\n"

@@ -1,28 +1,37 @@
-"""The benchmark behind `make bench`: the app under `make serve` against three reference apps.
+"""The benchmark behind `make bench`: the app under `make serve` against reference apps.
 
-Each server runs alone, on 127.0.0.1, with the same number of gunicorn workers, and is loaded
-by wrk with a fixed number of connections for a bounded time after a warm-up:
+Every server is started once, on 127.0.0.1, with the same number of gunicorn workers, and
+left up; then the load part runs `--runs` times, each time wrk loading one app after the
+other with a fixed number of connections for a bounded time (a warm-up before the first):
 
-- ours, htmx: POST /predict/ as the page sends it (HX-Request, a valid CSRF token); every
-  answer has the explanation, so it scores the Shapley coalitions of the passenger against
-  the version's background (some 700 distinct rows, one call) and logs one prediction;
-- ours, JSON: POST /api/v1/predict with one passenger (logged too);
+- ours, htmx preview: `GET /?pclass=…` as the page sends it when a select changes (the answer
+  card with its explanation: the Shapley coalitions of the passenger scored against the
+  version's background, in one call; nothing logged);
+- ours, JSON: `POST /api/v1/predict` with one passenger (logged);
+- ours, htmx submit (first round only, `--no-submit` leaves it out): `POST /predict/` as the
+  form's button sends it (logged);
 - classic Django: the tutorial's view that unpickles model and scaler on every request;
 - Flask: a minimal endpoint with the model loaded at import;
-- floor: a bare WSGI function returning fixed JSON.
+- empty Django view: one view rendering a tiny template behind our middleware, settings and
+  gunicorn configuration (the floor for a Django page);
+- bare WSGI: a function returning fixed JSON (the floor under everything).
 
-It does this once per model family (`--algorithms`, by default the tutorial's logistic
-regression and a random forest): ours serves a version of that kind trained by `make serve`,
-the two references a model of the same kind made the tutorial's way, so that each ratio
-compares apps serving alike models. The first family's round also loads ours with a
-challenger shadowing.
+Ours and the two model-serving references run once per model family (`--algorithms`, by
+default `default,logreg`): `default` is what `manage.py train` picks with no --algorithm
+(on the bundled data, the soft-voting ensemble of a logistic regression and a forest);
+the references serve a model of the family ours serves, fitted the tutorial's way, so each
+ratio compares apps serving alike models. A random forest round is one option away
+(`--algorithms default,logreg,random_forest`, a few minutes more).
 
-It also times the model call alone (one passenger through the prepared pipeline, for each
-algorithm), one passenger explained against scored only (bench/explanation_cost.py), batch
-scoring of a 100,000-row CSV (parsing included), each worker's memory after
-the load, and the first request after start. The results go to bench/RESULTS.md.
+After each run's loads: the browser's timings on our first round's server (Chromium:
+a select changed, a value typed → the answer painted; bench/browser_timing.py) and batch
+scoring of a 100,000-row CSV in-process. Once, at the end: the model call alone per
+algorithm, and one passenger explained against scored only (bench/explanation_cost.py).
+Then any extra round of EXTRA_ROUNDS (a challenger shadowing with `--challenger`). The
+results go to bench/RESULTS.md. With the defaults the loads take some 6 minutes; the whole
+took 19 on two cores shared with other work (training the default model is most of the rest).
 
-Usage: .venv/bin/python bench/run.py [--duration S] [--warmup S] [--connections N] …
+Usage: .venv/bin/python bench/run.py [--runs N] [--duration S] [--warmup S] …
 """
 
 from __future__ import annotations
@@ -31,6 +40,9 @@ import argparse
 import os
 import shutil
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,24 +50,111 @@ BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BENCH_DIR.parent
 sys.path[:0] = [str(PROJECT_DIR), str(BENCH_DIR)]
 
-from apps import FLOOR, REFERENCE_APPS, bench_our_app, bench_reference  # noqa: E402
+from apps import (  # noqa: E402
+    OURS_JSON,
+    REFERENCE_APPS,
+    OurApp,
+    start_bare_floor,
+    start_django_floor,
+    start_our_app,
+    start_reference,
+    train_challenger,
+)
+from browser_timing import bench_browser  # noqa: E402
 from explanation_cost import bench_explanations  # noqa: E402
 from in_process import bench_batch, bench_model_calls  # noqa: E402
-from reference_model import ALGORITHMS, write_reference_model  # noqa: E402
-from report import TARGET_MODEL_CALL_MS, render_report  # noqa: E402
-from wrk_load import LoadResult  # noqa: E402
+from reference_model import ALGORITHMS, DEFAULT, write_reference_model  # noqa: E402
+from report import TARGET_MODEL_CALL_MS, ExtraSection, Measured, render_report  # noqa: E402
+from servers import stop  # noqa: E402
+from targets import Target, ratio  # noqa: E402
+from wrk_load import LoadResult, load  # noqa: E402
 
 
-def main() -> int:
+@dataclass
+class RoundContext:
+    """What an extra round gets once the runs are done, the servers still up: the options,
+    the state folder, ours by family (address, environment, endpoints), every load so far,
+    and the list of servers to stop at the end (a round that starts servers adds them)."""
+
+    options: argparse.Namespace
+    state: Path
+    ours: dict[str, OurApp]
+    loads: list[LoadResult]
+    servers: list = field(default_factory=list)
+
+
+# Our own bound for a challenger shadowing: scoring every logged prediction a second time
+# may cost at most this share of the JSON endpoint's requests/s.
+MAX_CHALLENGER_SLOWDOWN = 0.2
+
+
+def challenger_round(context: RoundContext) -> ExtraSection | None:
+    """With --challenger: a second version of the first round's kind shadows the active one,
+    and ours' JSON endpoint (each answer logged, so scored twice) is loaded once more."""
+    if not context.options.challenger:
+        return None
+    family, app = next(iter(context.ours.items()))
+    train_challenger(app, context.state / family / "app.log")
+    json_endpoint = next(e for e in app.endpoints if e.name == OURS_JSON)
+    last_run = max(r.run for r in context.loads)
+    before = next(
+        r for r in context.loads if r.name == OURS_JSON and r.model == family and r.run == last_run
+    )
+    shadowed = load(json_endpoint, context.options, run=last_run, warm_up=False)
+    shadowed.name = "ours: JSON predict, a challenger shadowing"
+    slowdown = 1 - ratio(shadowed, before)
+    bound = Target(
+        "share of JSON req/s a challenger costs (our own bound)",
+        "%",
+        MAX_CHALLENGER_SLOWDOWN,
+        MAX_CHALLENGER_SLOWDOWN,
+        False,
+        (slowdown,),
+    )
+    return ExtraSection(
+        title=f"A challenger shadowing (`{family}` round, after run {last_run})",
+        notes=[
+            "`manage.py train --challenger` trains a second version of the same kind; every "
+            "logged prediction is then scored by both, one answer shown.",
+            f"JSON predict: {before.requests_per_second:,.0f} req/s in run {last_run}, "
+            f"{shadowed.requests_per_second:,.0f} with the challenger.",
+        ],
+        loads=[before, shadowed],
+        targets=[bound],
+    )
+
+
+# Rounds after the runs, each adding a section to the report or None: a round measured
+# elsewhere (e.g. a second host loading ours) adds its function here.
+EXTRA_ROUNDS: list[Callable[[RoundContext], ExtraSection | None]] = [challenger_round]
+
+
+def parse_options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=15, help="seconds of load per app")
-    parser.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per app")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of the load part")
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per app")
+    parser.add_argument(
+        "--warmup", type=float, default=2, help="seconds of warm-up per app, first run only"
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app")
     parser.add_argument(
         "--algorithms",
-        default=",".join(ALGORITHMS),
-        help="model families, comma-separated; each is served by ours and by the references",
+        default=f"{DEFAULT},logreg",
+        help=f"model families, comma-separated, of: {', '.join(ALGORITHMS)}",
+    )
+    parser.add_argument(
+        "--submit",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also load ours' htmx submit (POST /predict/) in the first round",
+    )
+    parser.add_argument(
+        "--browser-changes", type=int, default=20, help="select changes timed per run (0: none)"
+    )
+    parser.add_argument("--browser-typings", type=int, default=5, help="values typed per run")
+    parser.add_argument(
+        "--challenger", action="store_true", help="then load ours with a challenger shadowing"
     )
     parser.add_argument("--train-data", help="CSV to train our app's model on (default: bundled)")
     parser.add_argument("--batch-rows", type=int, default=100_000)
@@ -64,42 +163,91 @@ def main() -> int:
     )
     parser.add_argument("--state", type=Path, default=BENCH_DIR / ".state")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
-    options = parser.parse_args()
+    return parser.parse_args()
 
+
+def say(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    options = parse_options()
     if shutil.which("wrk") is None:
         print("wrk is missing: `make bench` installs it (Debian: apt-get install wrk).")
+        return 1
+    families = [name.strip() for name in options.algorithms.split(",") if name.strip()]
+    unknown = sorted(set(families) - set(ALGORITHMS))
+    if unknown or not families or options.runs < 1:
+        print(f"--algorithms takes some of: {', '.join(ALGORITHMS)}; --runs at least 1")
         return 1
     state = options.state.resolve()
     if state.exists():
         shutil.rmtree(state)
     state.mkdir(parents=True)
-    started = datetime.now(UTC)
+    started, clock = datetime.now(UTC), time.monotonic()
     load_before = os.getloadavg()
 
-    algorithms = [name.strip() for name in options.algorithms.split(",") if name.strip()]
-    unknown = sorted(set(algorithms) - set(ALGORITHMS))
-    if unknown or not algorithms:
-        print(f"--algorithms takes some of: {', '.join(ALGORITHMS)}")
-        return 1
-
-    loads: list[LoadResult] = []
-    for number, algorithm in enumerate(algorithms):
-        round_state = state / algorithm
-        round_state.mkdir()
-        write_reference_model(round_state / "reference", algorithm)
-        loads += bench_our_app(options, round_state, algorithm, with_challenger=number == 0)
-        for name, app, body_kind in REFERENCE_APPS:
-            loads.append(bench_reference(options, round_state, name, app, body_kind, algorithm))
-    loads.append(bench_reference(options, state, FLOOR, "floor:application", "json", ""))
-    model_calls = bench_model_calls(options.model_calls, list(TARGET_MODEL_CALL_MS))
-    batch = bench_batch(options.batch_rows)
-    explanations = bench_explanations(options.model_calls)
-    report = render_report(
-        options, algorithms, started, load_before, loads, model_calls, batch, explanations
-    )
+    measured = Measured(families=families, loads=[], batches=[], browsers=[])
+    servers: list = []
+    try:
+        ours: dict[str, OurApp] = {}
+        endpoints = []
+        for number, family in enumerate(families):
+            round_state = state / family
+            round_state.mkdir()
+            say(f"`{family}` round: make serve (trains a first version)")
+            app = start_our_app(
+                options, round_state, family, servers, with_submit=options.submit and number == 0
+            )
+            ours[family] = app
+            measured.served[family] = app.served
+            write_reference_model(
+                round_state / "reference", app.algorithm, calibrated=app.calibrated
+            )
+            measured.references[family] = f"a model of the `{app.algorithm}` family" + (
+                ", calibrated as ours" if app.calibrated else ""
+            )
+            endpoints += app.endpoints
+            for name, module, body_kind in REFERENCE_APPS:
+                endpoints.append(
+                    start_reference(options, round_state, servers, name, module, body_kind, family)
+                )
+        first = ours[families[0]]
+        endpoints.append(start_django_floor(options, state, servers, first))
+        endpoints.append(start_bare_floor(options, state, servers))
+        for run in range(1, options.runs + 1):
+            for endpoint in endpoints:
+                result = load(endpoint, options, run=run, warm_up=run == 1)
+                say(
+                    f"run {run}: {endpoint.name} ({endpoint.model or '—'}) "
+                    f"{result.requests_per_second:,.0f} req/s"
+                )
+                measured.loads.append(result)
+            if options.browser_changes > 0:
+                measured.browsers.append(
+                    bench_browser(
+                        first.base,
+                        changes=options.browser_changes,
+                        typings=options.browser_typings,
+                    )
+                )
+            measured.batches.append(bench_batch(options.batch_rows))
+        context = RoundContext(options, state, ours, measured.loads, servers)
+        for extra_round in EXTRA_ROUNDS:
+            section = extra_round(context)
+            if section is not None:
+                measured.extras.append(section)
+    finally:
+        for server in reversed(servers):
+            stop(server)
+    say("in-process: model calls and explanations")
+    measured.model_calls = bench_model_calls(options.model_calls, list(TARGET_MODEL_CALL_MS))
+    measured.explanations = bench_explanations(options.model_calls)
+    measured.took_seconds = time.monotonic() - clock
+    report = render_report(options, started, load_before, measured)
     options.output.write_text(report, encoding="utf-8")
     print(report)
-    print(f"Written to {options.output}")
+    print(f"Written to {options.output} in {measured.took_seconds / 60:.1f} min")
     return 0
 
 

@@ -1,5 +1,5 @@
 """Loading a server with wrk: the request as a Lua script, wrk's numbers parsed, one
-LoadResult per app."""
+LoadResult per app and run."""
 
 from __future__ import annotations
 
@@ -26,10 +26,29 @@ class LoadResult:
     # For ours: the version that answered, as the API lists it.
     served: str = ""
     worker_rss_mb: list[float] = field(default_factory=list)
+    # Which repetition of the load part this is, from 1.
+    run: int = 1
 
 
-def lua_script(path: Path, *, body: str, headers: dict[str, str]) -> Path:
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}"]
+@dataclass
+class Endpoint:
+    """One app's endpoint, its server up and answering: what a run loads."""
+
+    name: str
+    model: str
+    url: str
+    script: Path
+    workers: list[int]
+    first_request_seconds: float
+    served: str = ""
+
+
+def lua_script(
+    path: Path, *, body: str | None, headers: dict[str, str], method: str = "POST"
+) -> Path:
+    lines = [f"wrk.method = {json.dumps(method)}"]
+    if body is not None:
+        lines.append(f"wrk.body = {json.dumps(body)}")
     lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -79,22 +98,22 @@ def parse_wrk(output: str) -> dict[str, float]:
     }
 
 
-def load(
-    name: str,
-    model: str,
-    url: str,
-    script: Path,
-    options,
-    first: float,
-    workers: list[int],
-) -> LoadResult:
-    if options.warmup > 0:
-        run_wrk(url, script, seconds=options.warmup, connections=options.connections)
-    measured = run_wrk(url, script, seconds=options.duration, connections=options.connections)
+def load(endpoint: Endpoint, options, *, run: int, warm_up: bool) -> LoadResult:
+    """One measured load of `endpoint` (after a warm-up when asked: the servers stay up
+    between runs, so only the first run needs one)."""
+    if warm_up and options.warmup > 0:
+        run_wrk(
+            endpoint.url, endpoint.script, seconds=options.warmup, connections=options.connections
+        )
+    measured = run_wrk(
+        endpoint.url, endpoint.script, seconds=options.duration, connections=options.connections
+    )
     return LoadResult(
-        name=name,
-        model=model,
-        first_request_seconds=first,
-        worker_rss_mb=[rss_mb(pid) for pid in workers],
+        name=endpoint.name,
+        model=endpoint.model,
+        first_request_seconds=endpoint.first_request_seconds,
+        served=endpoint.served,
+        worker_rss_mb=[rss_mb(pid) for pid in endpoint.workers],
+        run=run,
         **measured,
     )
