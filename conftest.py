@@ -207,3 +207,56 @@ SLOW_FIRST = ("tests/test_bench.py", "tests/test_serving.py", "tests/test_traini
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now, on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A real Redis (Debian's redis-server; `make test` installs it when missing) of this
+    test process alone, on a free port, nothing saved to disk. Its URL; stopped at the end."""
+    import time
+
+    import redis
+
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    # A bounded wait for the server to take connections; nothing is timed.
+    deadline = time.monotonic() + 30
+    while True:
+        assert server.poll() is None, "redis-server exited"
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not answer in time"
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
