@@ -151,10 +151,11 @@ TEST_JOB_STALE_SECONDS = 3
 
 
 @pytest.fixture
-def job_worker(transactional_db, settings, artifact_storage_in_tmp, tmp_path) -> Iterator:
-    """A real job worker (`manage.py db_worker`, as `make run` starts it) in a process of its
-    own, on this test's database (committed rows: the test must be transactional) and model
-    files. Its output is in tmp_path/worker.log. Stopped (SIGTERM) at the end of the test."""
+def start_job_worker(transactional_db, settings, artifact_storage_in_tmp, tmp_path) -> Iterator:
+    """Starts real job workers (`manage.py db_worker`, as `make run` starts one), each in a
+    process of its own, on this test's database (committed rows: the test must be
+    transactional) and model files; `start()` returns the new one. Output is in
+    tmp_path/worker-N.log. Every one still running is stopped (SIGTERM) at the end."""
     from django.db import connection
 
     database = connection.settings_dict
@@ -172,32 +173,45 @@ def job_worker(transactional_db, settings, artifact_storage_in_tmp, tmp_path) ->
         "JOB_STALE_SECONDS": str(TEST_JOB_STALE_SECONDS),
         "OMP_NUM_THREADS": "1",
     }
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--no-reload",
-            "--interval",
-            "0.1",
-            "--no-startup-delay",
-        ],
-        cwd=Path(__file__).resolve().parent,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    yield worker
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-    log.close()
+    started: list[tuple[subprocess.Popen, Any]] = []
+
+    def start() -> subprocess.Popen:
+        log = (tmp_path / f"worker-{len(started) + 1}.log").open("w")
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--no-reload",
+                "--interval",
+                "0.1",
+                "--no-startup-delay",
+            ],
+            cwd=Path(__file__).resolve().parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append((worker, log))
+        return worker
+
+    yield start
+    for worker, log in started:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+        log.close()
+
+
+@pytest.fixture
+def job_worker(start_job_worker) -> subprocess.Popen:
+    """One real job worker for this test (see `start_job_worker`)."""
+    return start_job_worker()
 
 
 # The slowest tests (servers started in subprocesses, whole training runs) are handed out

@@ -24,7 +24,12 @@ MAY_IMPORT = {
     "survival.predictions": {"survival.registry", "survival.ops.metrics", "survival.pages"},
     "survival.batch": {"survival.registry", "survival.pages", "survival.jobs"},
     "survival.jobs": {"survival.registry", "survival.pages"},
-    "survival.api": {"survival.registry", "survival.predictions", "survival.error_pages"},
+    "survival.api": {
+        "survival.registry",
+        "survival.predictions",
+        "survival.error_pages",
+        "survival.ops.metrics",
+    },
     "survival.ops": {"survival.registry", "survival.ops.metrics"},
     "survival.management": {"survival.registry", "survival.batch"},
 }
