@@ -16,7 +16,7 @@ import redis
 from django.core.cache import cache
 from prometheus_client import REGISTRY
 
-from survival.api.guards import PredictThrottle
+from survival.api.cache_faults import cache_pause_end
 from survival.error_pages import CACHE_UNAVAILABLE
 from survival.models import Prediction
 from survival.ops.health import CACHE_UNREACHABLE, OK
@@ -53,9 +53,9 @@ def redis_cache(url: str) -> dict:
 @pytest.fixture(autouse=True)
 def throttle_asks_the_cache():
     """A failure in an earlier test must not keep this process off the cache."""
-    PredictThrottle._cache_down_until = 0.0
+    cache_pause_end()
     yield
-    PredictThrottle._cache_down_until = 0.0
+    cache_pause_end()
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_redis_down_predictions_go_through_with_a_warning_and_a_metric(
     client, active_version, redis_down, caplog
 ):
     before = let_through()
-    with caplog.at_level(logging.WARNING, logger="survival.api.guards"):
+    with caplog.at_level(logging.WARNING, logger="survival.api.cache_faults"):
         statuses = [post(client, passenger()).status_code for _ in range(5)]
     # Fail open: more requests than the rate allows, all answered and logged.
     assert statuses == [HTTPStatus.OK] * 5
@@ -141,7 +141,7 @@ def test_redis_down_the_page_still_predicts(client, active_version, redis_down):
 
 def test_the_throttle_uses_redis_again_once_it_is_back(client, active_version, shared_redis):
     # The process gave up on the cache a moment ago; once that pause is over, it counts again.
-    PredictThrottle._cache_down_until = 0.0
+    cache_pause_end()
     cache.clear()
     statuses = [post(client, passenger()).status_code for _ in range(4)]
     assert statuses[-1] == HTTPStatus.TOO_MANY_REQUESTS

@@ -4,8 +4,6 @@ the body's size and type."""
 from __future__ import annotations
 
 import json
-import logging
-import time
 from collections.abc import Callable
 from functools import wraps
 from http import HTTPStatus
@@ -14,23 +12,12 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.throttling import AnonRateThrottle
-from redis.exceptions import ConnectionError as CacheConnectionError
-from redis.exceptions import RedisError
 
-from survival.ops.metrics import THROTTLE_CACHE_ERRORS
-
-logger = logging.getLogger(__name__)
+from survival.api.cache_faults import allow_unless_cache_fails
 
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
 NOT_JSON_CONTENT_TYPE = "The request body must be sent with Content-Type: application/json."
-CACHE_SKIPPED = "The cache failed within the last few seconds; not asked again yet."
-# After the cache failed, this process does not ask it again for this long: a Redis that
-# is down (or a host that swallows packets) then costs one request in this period a timeout,
-# not every request.
-CACHE_RETRY_SECONDS = 5.0
-# Errors of the cache itself: Redis' own, and the file cache's (a full or unwritable disk).
-CACHE_ERRORS = (RedisError, OSError)
 
 
 class PredictThrottle(AnonRateThrottle):
@@ -45,38 +32,11 @@ class PredictThrottle(AnonRateThrottle):
     def __init__(self) -> None:
         super().__init__(settings.API_PREDICT_RATE)
 
-    # Monotonic time until which this process leaves the cache alone (see CACHE_RETRY_SECONDS);
-    # shared by every throttle of the process, since they share the cache.
-    _cache_down_until = 0.0
-
     def allow_request(self, request: HttpRequest) -> bool:
         self.rate = settings.API_PREDICT_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        if time.monotonic() < PredictThrottle._cache_down_until:
-            return self._cache_unreachable(CacheConnectionError(CACHE_SKIPPED))
-        try:
-            return super().allow_request(request)
-        except CACHE_ERRORS as exc:
-            PredictThrottle._cache_down_until = time.monotonic() + CACHE_RETRY_SECONDS
-            logger.warning(
-                "API throttle: the cache cannot be reached (%s); %s for the next %g s",
-                exc,
-                "requests go through unthrottled"
-                if settings.API_THROTTLE_FAIL_OPEN
-                else "requests are refused with 503",
-                CACHE_RETRY_SECONDS,
-            )
-            return self._cache_unreachable(exc)
-
-    def _cache_unreachable(self, error: Exception) -> bool:
-        """What a request gets while the counts cannot be read: through (fail open, the
-        default: predictions matter more than the limit), or `error` raised again (fail
-        closed), which the site's error handler answers with 503 (error_pages)."""
-        if settings.API_THROTTLE_FAIL_OPEN:
-            THROTTLE_CACHE_ERRORS.labels("let_through").inc()
-            return True
-        THROTTLE_CACHE_ERRORS.labels("refused").inc()
-        raise error
+        # Redis down: through or 503, as API_THROTTLE_FAIL_OPEN says (cache_faults).
+        return allow_unless_cache_fails(lambda: super(PredictThrottle, self).allow_request(request))
 
 
 class FeedbackThrottle(PredictThrottle):
