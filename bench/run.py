@@ -64,6 +64,9 @@ def main() -> int:
     )
     parser.add_argument("--state", type=Path, default=BENCH_DIR / ".state")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument(
+        "--two-hosts", action="store_true", help="also load `make cluster` (bench/two_hosts.py)"
+    )
     options = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -97,6 +100,17 @@ def main() -> int:
     report = render_report(
         options, algorithms, started, load_before, loads, model_calls, batch, explanations
     )
+    if options.two_hosts:
+        from two_hosts import bench_two_hosts, two_hosts_section
+
+        rows = bench_two_hosts(
+            state=state / "two-hosts",
+            duration=options.duration,
+            warmup=options.warmup,
+            connections=2 * options.connections,
+        )
+        section = two_hosts_section(rows, workers=options.workers, load_before=load_before)
+        report += "\n" + section
     options.output.write_text(report, encoding="utf-8")
     print(report)
     print(f"Written to {options.output}")
