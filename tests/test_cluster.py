@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 import time
@@ -73,6 +74,8 @@ def cluster(tmp_path_factory, cluster_database, redis_url):
         "DATABASE_URL": cluster_database,
         "REDIS_URL": redis_url,
         "API_PREDICT_RATE": f"{RATE_PER_MINUTE}/min",
+        # Every call needs a key (made on any host, valid on all); each test has its own.
+        "API_REQUIRE_KEY": "1",
         # As behind the proxy: the client is the address it adds to X-Forwarded-For, so
         # each test speaks as a client of its own.
         "API_TRUSTED_PROXIES": "1",
@@ -102,6 +105,7 @@ def cluster(tmp_path_factory, cluster_database, redis_url):
     servers = {host: start_server(env[host], workers=1) for host in ("a", "b")}
     yield {
         "env": env,
+        "folder": folder,
         "small": small,
         "base": {host: base for host, (_, base) in servers.items()},
         "redis": redis_url,
@@ -155,13 +159,20 @@ def call(
         return error.code, json.loads(error.read() or b"{}")
 
 
-def predict(base: str, *, client: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+def predict(base: str, *, client: str, key: str) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
     return call(base, "/api/v1/predict", body=default_passenger(), client=client, headers=headers)
+
+
+def new_key(cluster, name: str, rate: str = "100000/min") -> str:
+    """A key made on host A (`manage.py api_key create`, which prints it once)."""
+    return manage(cluster["env"]["a"], "api_key", "create", name, "--rate", rate).strip()
 
 
 def test_a_version_trained_and_activated_on_a_is_answered_by_b(cluster):
     a, b = cluster["base"]["a"], cluster["base"]["b"]
-    status, answer = predict(b, client="192.0.2.10")
+    key = new_key(cluster, "trainer")
+    status, answer = predict(b, client="192.0.2.10", key=key)
     assert (status, answer["model_version"]) == (HTTPStatus.OK, 1)
     small = str(cluster["small"])
     trained = manage(
@@ -169,28 +180,84 @@ def test_a_version_trained_and_activated_on_a_is_answered_by_b(cluster):
         *("train", "--data", small, "--algorithm", "logreg", "--seed", "2", "--activate"),
     )
     assert "activated" in trained.lower()
-    status, answer = predict(b, client="192.0.2.10")
+    # B has never seen version 2's file: it fetches it from the database, checks it, and
+    # answers with it on its next request.
+    assert not list((cluster["folder"] / "b").glob("*-v0002-*.joblib"))
+    status, answer = predict(b, client="192.0.2.10", key=key)
     assert (status, answer["model_version"]) == (HTTPStatus.OK, 2)
-    assert predict(a, client="192.0.2.10")[1]["model_version"] == 2
+    assert predict(a, client="192.0.2.10", key=key)[1]["model_version"] == 2
 
 
 def test_activating_on_a_changes_what_b_serves_on_its_next_request(cluster):
     b = cluster["base"]["b"]
+    key = new_key(cluster, "activation-watcher")
     # A version B has already loaded, and one it has not: each reaches it at once.
     for number in (1, 2, 1):
         manage(cluster["env"]["a"], "shell", "-c", ACTIVATE.format(number=number))
-        status, answer = predict(b, client="192.0.2.11")
+        status, answer = predict(b, client="192.0.2.11", key=key)
         assert (status, answer["model_version"]) == (HTTPStatus.OK, number)
 
 
-def test_a_clients_rate_is_shared_by_both_hosts(cluster):
+def test_a_rate_is_shared_by_both_hosts(cluster):
     a, b = cluster["base"]["a"], cluster["base"]["b"]
-    statuses = [predict((a, b)[n % 2], client="192.0.2.20")[0] for n in range(12)]
+    key = new_key(cluster, "ten-a-minute", rate=f"{RATE_PER_MINUTE}/min")
+    statuses = [predict((a, b)[n % 2], client="192.0.2.20", key=key)[0] for n in range(12)]
     assert statuses.count(HTTPStatus.OK) == RATE_PER_MINUTE
     assert statuses.count(HTTPStatus.TOO_MANY_REQUESTS) == 2
-    # The counts are in the shared Redis, under this one client.
-    keys = redis.Redis.from_url(cluster["redis"]).keys("*throttle_predict_192.0.2.20*")
-    assert len(keys) == 1
+    # The counts are in the shared Redis, under this one key.
+    assert redis.Redis.from_url(cluster["redis"]).keys("*throttle_predict-key_*")
+
+
+def test_a_key_made_on_a_works_on_b_and_once_revoked_on_neither(cluster):
+    a, b = cluster["base"]["a"], cluster["base"]["b"]
+    key = new_key(cluster, "partner")
+    assert predict(b, client="192.0.2.30", key=key)[0] == HTTPStatus.OK
+    assert predict(a, client="192.0.2.30", key=key)[0] == HTTPStatus.OK
+    # API_REQUIRE_KEY: no key, no answer, on either host.
+    assert predict(a, client="192.0.2.30", key="")[0] == HTTPStatus.UNAUTHORIZED
+    assert predict(b, client="192.0.2.30", key="")[0] == HTTPStatus.UNAUTHORIZED
+    manage(cluster["env"]["a"], "api_key", "revoke", "partner")
+    assert predict(a, client="192.0.2.30", key=key)[0] == HTTPStatus.UNAUTHORIZED
+    assert predict(b, client="192.0.2.30", key=key)[0] == HTTPStatus.UNAUTHORIZED
+
+
+class Trap:
+    """Unpickled, it creates the file `marker`: proof that a file was unpickled."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_tampered_copy_in_bs_cache_is_refused_refetched_and_never_unpickled(cluster):
+    a, b = cluster["base"]["a"], cluster["base"]["b"]
+    key = new_key(cluster, "tamper-watcher")
+    small = str(cluster["small"])
+    train = ("train", "--data", small, "--algorithm", "logreg", "--seed", "3", "--quiet")
+    manage(cluster["env"]["a"], *train)
+    number, name = manage(cluster["env"]["a"], "shell", "-c", LATEST).split()
+    good = (cluster["folder"] / "a" / name).read_bytes()
+    # Before B ever loads the new version, its cache holds a hostile file by that name.
+    marker = cluster["folder"] / "unpickled"
+    cached = cluster["folder"] / "b" / name
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(pickle.dumps(Trap(marker)))
+    manage(cluster["env"]["a"], "shell", "-c", ACTIVATE.format(number=number))
+
+    status, answer = predict(b, client="192.0.2.40", key=key)
+    assert (status, answer["model_version"]) == (HTTPStatus.OK, int(number))
+    assert not marker.exists()
+    # The copy was replaced by the database's, byte for byte.
+    assert cached.read_bytes() == good
+    assert predict(a, client="192.0.2.40", key=key)[1]["model_version"] == int(number)
+
+
+LATEST = (
+    "from survival.models import ModelVersion; "
+    "v = ModelVersion.objects.latest('version'); print(v.version, v.artifact_name)"
+)
 
 
 class Browser:
