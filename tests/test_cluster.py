@@ -237,7 +237,9 @@ def test_a_tampered_copy_in_bs_cache_is_refused_refetched_and_never_unpickled(cl
     small = str(cluster["small"])
     train = ("train", "--data", small, "--algorithm", "logreg", "--seed", "3", "--quiet")
     manage(cluster["env"]["a"], *train)
-    number, name = manage(cluster["env"]["a"], "shell", "-c", LATEST).split()
+    number, name = (
+        manage(cluster["env"]["a"], "shell", "-c", LATEST).strip().splitlines()[-1].split()
+    )
     good = (cluster["folder"] / "a" / name).read_bytes()
     # Before B ever loads the new version, its cache holds a hostile file by that name.
     marker = cluster["folder"] / "unpickled"
