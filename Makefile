@@ -77,8 +77,8 @@ format: $(VENV)/.installed-test ## rewrite the code in the project's style
 chromium: ## make sure a Chromium for Playwright exists (CHROMIUM_PATH overrides /usr/bin/chromium)
 	@./scripts/ensure_chromium.sh
 
-clean: ## remove the virtual environment, the database, the cache, the cluster demo's folder, trained artifacts and their plots
-	rm -rf $(VENV) db.sqlite3 cache .cluster artifacts/*.joblib artifacts/*.svg
+clean: ## remove the virtual environment, the database (and with it every model), the caches: cache/ and artifacts/ (model files and plots), the cluster demo's folder
+	rm -rf $(VENV) db.sqlite3 cache .cluster artifacts/*.joblib artifacts/*.svg artifacts/.model-*
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -212,8 +212,10 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles")
 
-# Trained model files. They go through Django's storage API, so several machines can share
-# them by pointing the "artifacts" storage at shared storage; they are never served over HTTP.
+# This host's cache of trained model files and plots. The database holds their bytes (each
+# version's StoredArtifact rows), so hosts share nothing but the database: each keeps its own
+# cache here, checks every copy's sha256 before use and fetches a missing or altered one
+# again. The "artifacts" storage must be a local FileSystemStorage; it is never served.
 ARTIFACTS_DIR = env.path("ARTIFACTS_DIR", BASE_DIR / "artifacts")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

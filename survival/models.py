@@ -30,8 +30,9 @@ class ModelVersion(models.Model):
         schema_fingerprint: hash of the feature schema the model was trained on.
         reference_passenger: the training split's typical passenger (median numbers, most
             frequent categories).
-        artifact_name: the file's name in the "artifacts" storage.
-        artifact_sha256: the file's sha256; a file that does not match is never unpickled.
+        artifact_name: the model file's name (its StoredArtifact, and its copy in each
+            host's cache, the "artifacts" storage).
+        artifact_sha256: the file's sha256; bytes that do not match are never unpickled.
         training_seconds: wall time of the training run.
         created_at: when the version was registered.
         is_active: whether it answers predictions; at most one row is active (a database
@@ -45,7 +46,7 @@ class ModelVersion(models.Model):
             held-out metrics can be recomputed from the artifact.
         data_summary: the training file described (survival rate, missing values, ranges).
         git_commit: the code's commit at training time ("…-dirty" with local changes).
-        plots: {name: file name in the "artifacts" storage} of the model card's SVG plots.
+        plots: {name: file name (a StoredArtifact)} of the model card's SVG plots.
         broken_reason: why the artifact was last refused (missing, unreadable, altered, or
             trained with another scikit-learn); empty while it verifies. A broken version
             answers nothing and cannot be activated; it mends itself once its file verifies.
@@ -133,6 +134,38 @@ class ModelVersion(models.Model):
     @property
     def is_broken(self) -> bool:
         return bool(self.broken_reason)
+
+
+class StoredArtifact(models.Model):
+    """The bytes of a version's model file or plot, written in the transaction that records
+    the version: every host reads them here (registry/store.py), and keeps only a cache.
+    A table of their own, so that no query for versions (admin lists, scoring) reads them.
+
+    Attributes:
+        name: the version's artifact_name or a plot's file name (also its name in a cache).
+        sha256: of `content` when stored; a model file is checked against its version's
+            artifact_sha256, the record that counts. size: len(content).
+    """
+
+    class Kind(models.TextChoices):
+        MODEL = "model", "Model file"
+        PLOT = "plot", "Plot"
+
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="stored_artifacts"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=255, unique=True)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ModelActivation(models.Model):

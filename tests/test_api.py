@@ -15,9 +15,10 @@ from survival.api.errors import INVALID_REQUEST
 from survival.api.guards import BODY_TOO_LARGE, NOT_JSON
 from survival.api.schemas import MAX_PASSENGERS, Passenger
 from survival.models import Prediction
-from survival.registry.artifacts import MODEL_UNAVAILABLE, artifact_storage, clear_loaded_models
+from survival.registry.artifacts import MODEL_UNAVAILABLE, clear_loaded_models
 from survival.registry.selectors import VERSION_NOT_FOUND
 from survival.registry.services import model_version_deactivate, model_version_register
+from tests.stores import model_file_remove_everywhere
 
 pytestmark = pytest.mark.django_db
 
@@ -137,11 +138,11 @@ def test_without_an_active_model_predict_is_503(client, active_version):
 
 
 def test_a_missing_artifact_is_503_not_500(client, active_version):
-    artifact_storage().delete(active_version.artifact_name)
+    model_file_remove_everywhere(active_version)
     clear_loaded_models()
     response = post(client, passenger())
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert "cannot be read" in response.json()["detail"]
+    assert "is in no store" in response.json()["detail"]
 
 
 # --- predict: validation ----------------------------------------------------------------

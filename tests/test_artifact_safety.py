@@ -1,5 +1,9 @@
 """Artifacts are code: a file is verified before it is unpickled, a version whose file is
-refused is marked broken (admin, /readyz, page, API), and no artifact is reachable over HTTP."""
+refused is marked broken (admin, /readyz, page, API), and no artifact is reachable over HTTP.
+
+A file is refused when the database's bytes (and so every host's) are altered or gone; a
+host's own copy that is altered or gone is only fetched again (tests/test_artifact_store.py).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,11 @@ from survival.registry.artifacts import (
     load_pipeline,
 )
 from survival.registry.services import model_version_activate, model_version_register
+from tests.stores import (
+    model_file_alter_everywhere,
+    model_file_in_database,
+    model_file_remove_everywhere,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +58,6 @@ def trap_bytes(marker: Path) -> bytes:
     return pickle.dumps(MarkerTrap(marker))
 
 
-def replace_artifact(version: ModelVersion, data: bytes) -> None:
-    storage = artifact_storage()
-    storage.delete(version.artifact_name)
-    with storage.open(version.artifact_name, "wb") as artifact:
-        artifact.write(data)
-
-
 def form_data() -> dict[str, str]:
     return {name: str(value) for name, value in default_passenger().items()}
 
@@ -75,7 +77,7 @@ def test_a_replaced_artifact_is_never_unpickled_and_the_version_is_marked_broken
     client, admin_client, active_version, tmp_path
 ):
     marker = tmp_path / "unpickled"
-    replace_artifact(active_version, trap_bytes(marker))
+    model_file_alter_everywhere(active_version, trap_bytes(marker))
     clear_loaded_models()
     reason = ARTIFACT_TAMPERED.format(version=active_version.version)
 
@@ -122,13 +124,12 @@ def test_a_replaced_artifact_is_never_unpickled_and_the_version_is_marked_broken
 def test_a_broken_version_mends_itself_once_its_file_is_restored(
     client, active_version, monkeypatch
 ):
-    with artifact_storage().open(active_version.artifact_name, "rb") as artifact:
-        original = artifact.read()
-    replace_artifact(active_version, b"not the model")
+    original = model_file_in_database(active_version)
+    model_file_alter_everywhere(active_version, b"not the model")
     clear_loaded_models()
     assert api_predict(client).status_code == HTTPStatus.SERVICE_UNAVAILABLE
 
-    replace_artifact(active_version, original)
+    model_file_alter_everywhere(active_version, original)
     # Within the re-check interval the refusal stands without the file being read again.
     assert api_predict(client).status_code == HTTPStatus.SERVICE_UNAVAILABLE
     monkeypatch.setattr(inference, "BROKEN_RECHECK_SECONDS", 0)
@@ -147,7 +148,7 @@ def test_a_version_marked_broken_elsewhere_is_not_served_from_this_process_cache
     assert api_predict(client).status_code == HTTPStatus.OK
     # Another worker found the file altered and said so in the registry; this one still has
     # the verified pipeline in memory, but checks the file again rather than trust it.
-    replace_artifact(active_version, b"altered")
+    model_file_alter_everywhere(active_version, b"altered")
     ModelVersion.objects.filter(pk=active_version.pk).update(broken_reason="altered elsewhere")
     response = api_predict(client)
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
@@ -156,7 +157,7 @@ def test_a_version_marked_broken_elsewhere_is_not_served_from_this_process_cache
 
 
 def test_a_missing_artifact_marks_the_version_broken(client, active_version):
-    artifact_storage().delete(active_version.artifact_name)
+    model_file_remove_everywhere(active_version)
     clear_loaded_models()
     reason = ARTIFACT_MISSING.format(version=active_version.version)
     response = client.post(reverse("survival:predict"), form_data())
@@ -174,7 +175,7 @@ def test_a_version_from_another_scikit_learn_is_refused_before_unpickling(
     marker = tmp_path / "unpickled"
     data = trap_bytes(marker)
     other = model_version_register(result=trained_logreg)
-    replace_artifact(other, data)
+    model_file_alter_everywhere(other, data)
     ModelVersion.objects.filter(pk=other.pk).update(
         artifact_sha256=hashlib.sha256(data).hexdigest(),
         library_versions={**other.library_versions, "scikit-learn": "0.24.2"},

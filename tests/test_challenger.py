@@ -24,7 +24,7 @@ from survival.registry.admin import (
     CHALLENGER_SELECT_EXACTLY_ONE,
     CHALLENGER_SET,
 )
-from survival.registry.artifacts import ModelUnavailableError, artifact_storage, clear_loaded_models
+from survival.registry.artifacts import ModelUnavailableError, clear_loaded_models
 from survival.registry.live import challenger_comparison
 from survival.registry.selectors import model_version_get_challenger
 from survival.registry.services import (
@@ -35,6 +35,7 @@ from survival.registry.services import (
     model_version_make_challenger,
     model_version_register,
 )
+from tests.stores import model_file_remove_everywhere
 
 pytestmark = pytest.mark.django_db
 
@@ -111,9 +112,9 @@ def test_activating_the_challenger_clears_its_flag(active_version, challenger):
 
 
 def test_a_broken_version_cannot_be_made_the_challenger(forest):
-    artifact_storage().delete(forest.artifact_name)
+    model_file_remove_everywhere(forest)
     clear_loaded_models()
-    with pytest.raises(ModelUnavailableError, match="cannot be read"):
+    with pytest.raises(ModelUnavailableError, match="is in no store"):
         model_version_make_challenger(version=forest)
     forest.refresh_from_db()
     assert not forest.is_challenger
@@ -264,7 +265,7 @@ def test_a_batch_is_scored_by_the_challenger_in_order(client, active_version, ch
 
 
 def test_a_broken_challenger_does_not_break_predictions(client, active_version, challenger, caplog):
-    artifact_storage().delete(challenger.artifact_name)
+    model_file_remove_everywhere(challenger)
     clear_loaded_models()
     with caplog.at_level(logging.WARNING, logger="survival.predictions.services"):
         page = client.post(reverse("survival:predict"), form(PASSENGER), **HTMX)

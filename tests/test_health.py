@@ -6,8 +6,9 @@ from http import HTTPStatus
 
 import pytest
 
-from survival.registry.artifacts import MODEL_UNAVAILABLE, artifact_storage, clear_loaded_models
+from survival.registry.artifacts import MODEL_UNAVAILABLE, clear_loaded_models
 from survival.registry.services import model_version_deactivate
+from tests.stores import model_file_alter_everywhere
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +43,7 @@ def test_readyz_is_503_without_an_active_model(client, active_version):
 
 
 def test_readyz_is_503_when_the_artifact_fails_its_check(client, active_version):
-    name = active_version.artifact_name
-    artifact_storage().delete(name)
-    artifact_storage().save(name, __import__("io").BytesIO(b"not the model"))
+    model_file_alter_everywhere(active_version, b"not the model")
     clear_loaded_models()
     response = client.get("/readyz")
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE

@@ -13,6 +13,7 @@ from ml_pipeline.schema import default_passenger
 from survival.registry.artifacts import ModelUnavailableError, clear_loaded_models, load_pipeline
 from survival.registry.gate import PromotionRefusedError
 from survival.registry.services import model_version_activate
+from tests.stores import model_file_alter_everywhere
 
 pytestmark = pytest.mark.django_db
 
@@ -131,12 +132,25 @@ def test_model_loads_and_refused_files_are_counted(
         before, "titanic_model_load_duration_seconds_sum"
     )
 
+    # This host's copy altered: refused, fetched again from the database, and loaded.
     artifact = artifact_storage_in_tmp / active_version.artifact_name
-    artifact.write_bytes(artifact.read_bytes() + b"tampered")
+    good = artifact.read_bytes()
+    artifact.write_bytes(good + b"tampered")
+    load_pipeline(active_version, recheck=True)
+    refused = "titanic_model_artifact_refusals_total"
+    local = scrape(client)
+    assert value(local, refused, reason="local_copy_altered") == (
+        value(before, refused, reason="local_copy_altered") + 1
+    )
+    assert artifact.read_bytes() == good
+    reloaded = value(local, loads)
+    assert reloaded == value(loaded, loads) + 1
+
+    # The database's bytes altered too: the version is refused.
+    model_file_alter_everywhere(active_version, good + b"tampered")
     with pytest.raises(ModelUnavailableError):
         load_pipeline(active_version, recheck=True)
-    refused = "titanic_model_artifact_refusals_total"
     after = scrape(client)
     assert value(after, refused, reason="altered") == value(before, refused, reason="altered") + 1
     # A refused file is not a load.
-    assert value(after, loads) == value(loaded, loads)
+    assert value(after, loads) == reloaded

@@ -16,6 +16,7 @@ from survival.registry.services import (
     model_version_deactivate,
     model_version_register,
 )
+from tests.stores import model_file_alter_everywhere, model_file_remove_everywhere
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +60,7 @@ def test_the_database_refuses_a_second_active_version(trained_logreg):
 def test_an_altered_artifact_is_never_activated(trained_logreg):
     good = model_version_register(result=trained_logreg, activate=True)
     bad = model_version_register(result=trained_logreg)
-    with artifact_storage().open(bad.artifact_name, "wb") as artifact:
-        artifact.write(b"not the file that was registered")
+    model_file_alter_everywhere(bad, b"not the file that was registered")
     clear_loaded_models()
     with pytest.raises(ModelUnavailableError, match="does not match its recorded sha256"):
         model_version_activate(version=bad)
@@ -102,8 +102,8 @@ def test_without_an_active_version_prediction_is_refused_and_nothing_logged(acti
 
 
 def test_a_missing_artifact_makes_the_model_unavailable(active_version):
-    artifact_storage().delete(active_version.artifact_name)
+    model_file_remove_everywhere(active_version)
     clear_loaded_models()
-    with pytest.raises(ModelUnavailableError, match="cannot be read"):
+    with pytest.raises(ModelUnavailableError, match="is in no store"):
         predict_survival(passenger=default_passenger())
     assert not Prediction.objects.exists()

@@ -5,15 +5,17 @@ Nothing is loaded at import time. The cache is keyed by version and artifact has
 worker that meets a version it has not seen loads it once, and a stale entry cannot be used
 for a different file.
 
-A file that is missing, unreadable, altered, or made by another scikit-learn is never
-unpickled: the version is marked broken with the reason (shown in the admin and at /readyz).
-A broken version is checked again now and then, so it mends itself once its file is back.
+The bytes come from this host's cache when its copy matches the recorded sha256, else from
+the database, which holds every version's file (see store.py). Bytes that are in no store,
+altered in the database, or made by another scikit-learn are never unpickled: the version is
+marked broken with the reason (shown in the admin and at /readyz). An altered local copy
+is only refused and fetched again. A broken version is checked again now and then, so it
+mends itself once its file is back.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import io
 import logging
 import threading
@@ -22,26 +24,30 @@ from importlib.metadata import version as installed_version
 from typing import Any
 
 import joblib
-from django.core.files.storage import storages
 from django.db import DatabaseError
 from django.utils import timezone
 
 from ml_pipeline.errors import UnavailableError
 from survival.models import ModelVersion
 from survival.ops import metrics
+from survival.registry import store
+from survival.registry.store import ARTIFACT_STORAGE as ARTIFACT_STORAGE
+from survival.registry.store import artifact_storage as artifact_storage
 
 logger = logging.getLogger(__name__)
-
-ARTIFACT_STORAGE = "artifacts"
 
 # What every interface answers while no version is active (after a deactivation): the page
 # and the API say the same thing.
 MODEL_UNAVAILABLE = (
     "No model is available right now. Predictions are paused until a version is activated."
 )
-ARTIFACT_MISSING = "The model file for version {version} cannot be read."
+ARTIFACT_MISSING = (
+    "The model file for version {version} is in no store: neither the database nor the cache "
+    "of this host holds it, so it cannot be loaded or activated. Retrain it."
+)
 ARTIFACT_TAMPERED = (
-    "The model file for version {version} does not match its recorded sha256; it was not loaded."
+    "The model file for version {version} in the database does not match its recorded sha256; "
+    "it was not loaded."
 )
 ARTIFACT_UNLOADABLE = (
     "The model file for version {version} verifies but cannot be loaded here ({error})."
@@ -102,8 +108,10 @@ class ModelUnavailableError(UnavailableError):
     rule = "model_unavailable"
 
 
-def artifact_storage():
-    return storages[ARTIFACT_STORAGE]
+class ArtifactMissingError(ModelUnavailableError):
+    """The version's model file is in no store (neither the database nor this host's cache)."""
+
+    rule = "artifact_missing"
 
 
 def load_pipeline(version: ModelVersion, *, recheck: bool = False) -> Any:
@@ -181,17 +189,17 @@ def _record_mended(version: ModelVersion) -> None:
 def _read_verified(version: ModelVersion) -> Any:
     # The bytes that were hashed are the bytes that are unpickled: no window in which the
     # file could be swapped between the check and the load.
+    what = f"the model file of v{version.version}"
     try:
-        with artifact_storage().open(version.artifact_name, "rb") as artifact:
-            data = artifact.read()
-    except OSError as exc:
-        logger.error("artifact of v%s unreadable: %s", version.version, exc)
+        data = store.verified_bytes(
+            name=version.artifact_name, sha256=version.artifact_sha256, what=what
+        )
+    except store.NotStoredError as exc:
         metrics.ARTIFACT_REFUSALS.labels("missing").inc()
-        raise ModelUnavailableError(ARTIFACT_MISSING.format(version=version.version)) from exc
-    if hashlib.sha256(data).hexdigest() != version.artifact_sha256:
-        logger.error("artifact of v%s fails its sha256 check", version.version)
+        raise ArtifactMissingError(ARTIFACT_MISSING.format(version=version.version)) from exc
+    except store.StoredBytesAlteredError as exc:
         metrics.ARTIFACT_REFUSALS.labels("altered").inc()
-        raise ModelUnavailableError(ARTIFACT_TAMPERED.format(version=version.version))
+        raise ModelUnavailableError(ARTIFACT_TAMPERED.format(version=version.version)) from exc
     # A pickle from another scikit-learn may load and then answer wrongly, or not load at all.
     trained = (version.library_versions or {}).get("scikit-learn", "unknown")
     installed = installed_version("scikit-learn")

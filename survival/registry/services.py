@@ -12,16 +12,15 @@ import logging
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from ml_pipeline.errors import ConflictError
-from survival.models import GateRefusal, ModelActivation, ModelVersion
+from survival.models import GateRefusal, ModelActivation, ModelVersion, StoredArtifact
 from survival.ops import metrics
-from survival.registry import selectors
-from survival.registry.artifacts import artifact_storage, load_pipeline
+from survival.registry import selectors, store
+from survival.registry.artifacts import ARTIFACT_MISSING, ArtifactMissingError, load_pipeline
 from survival.registry.gate import (
     PromotionRefusedError,
     override_problem,
@@ -52,7 +51,8 @@ class NothingToRollBackError(ConflictError):
 
 
 def model_version_register(*, result: TrainingResult, activate: bool = False) -> ModelVersion:
-    """Stores a training result's artifact and records it as the next version; with
+    """Records a training result as the next version, its model file and plots stored in the
+    database in the same transaction (and copied into this host's cache); with
     `activate`, then activates it through `model_version_activate` (the promotion gate
     included: a refusal raises PromotionRefusedError and leaves the version registered,
     inactive, for an admin to judge)."""
@@ -71,14 +71,10 @@ def _model_version_create(*, result: TrainingResult) -> ModelVersion:
     sha256 = hashlib.sha256(data).hexdigest()
     number = (ModelVersion.objects.aggregate(last=Max("version"))["last"] or 0) + 1
     stem = f"model-v{number:04d}-{sha256[:12]}"
-    storage = artifact_storage()
-    name = storage.save(f"{stem}.joblib", ContentFile(data))
-    # The model card's plots live beside the artifact, in the same storage.
-    plots = {
-        plot: storage.save(f"{stem}-{plot}.svg", ContentFile(svg))
-        for plot, svg in result.plots.items()
-    }
-    return ModelVersion.objects.create(
+    name = f"{stem}.joblib"
+    # The model card's plots are kept beside the model file, under names of the same stem.
+    plots = {plot: f"{stem}-{plot}.svg" for plot in result.plots}
+    version = ModelVersion.objects.create(
         version=number,
         algorithm=result.algorithm,
         params=result.params,
@@ -106,6 +102,12 @@ def _model_version_create(*, result: TrainingResult) -> ModelVersion:
         git_commit=result.git_commit,
         plots=plots,
     )
+    # In this transaction: the version's row and its bytes are committed together, so no host
+    # ever sees a version whose files it cannot fetch.
+    files = {name: (StoredArtifact.Kind.MODEL, data)}
+    files |= {plots[plot]: (StoredArtifact.Kind.PLOT, svg) for plot, svg in result.plots.items()}
+    store.files_store(version=version, files=files)
+    return version
 
 
 def model_version_activate(
@@ -119,7 +121,7 @@ def model_version_activate(
     """Makes `version` the only active one, in one transaction, and records the change
     (who, when, from which version, why) as a ModelActivation.
 
-    The artifact is verified and loaded first, so a version whose file is missing, altered
+    The artifact is verified and loaded first, so a version whose file is in no store, altered
     or made by another scikit-learn is refused (ModelUnavailableError with the reason, also
     recorded on the version) and the active version stays as it was. Then the promotion gate
     compares it with the version active at that moment (`promotion_gate_check`): a refusal
@@ -129,7 +131,7 @@ def model_version_activate(
     schema mismatch is never overridden. Activating the active version is allowed; it is
     recorded too and changes nothing but `activated_at`.
     """
-    load_pipeline(version, recheck=True)
+    _model_file_check(version)
     refusal: PromotionRefusedError | None = None
     with transaction.atomic():
         previous = _lock_registry()
@@ -231,7 +233,7 @@ def model_version_make_challenger(
     (ModelUnavailableError with the reason). The active version is refused too
     (ChallengerRefusedError). A previous challenger stops being one, in the same transaction.
     """
-    load_pipeline(version, recheck=True)
+    _model_file_check(version)
     with transaction.atomic():
         _lock_registry()
         version.refresh_from_db()
@@ -262,6 +264,15 @@ def model_version_clear_challenger(*, by: AbstractBaseUser | None = None) -> Mod
                 by or "the system",
             )
     return challenger
+
+
+def _model_file_check(version: ModelVersion) -> None:
+    """Before a version may answer: its model file verifies and loads on this host (else
+    ModelUnavailableError with the reason, recorded on the version), and the database holds
+    it, so every other host can load it too (a file only this host's cache holds is stored)."""
+    load_pipeline(version, recheck=True)
+    if not store.model_file_share(version):
+        raise ArtifactMissingError(ARTIFACT_MISSING.format(version=version.version))
 
 
 def _lock_registry() -> ModelVersion | None:

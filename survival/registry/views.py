@@ -1,8 +1,10 @@
 """The model pages: every version, and each version's model card with its plots.
 
 Every number shown is the one stored at training time; the plots were drawn then too and are
-read from the "artifacts" storage by name. Only the plot names a version recorded can be
-asked for, so no other file in that storage (least of all a model artifact) is reachable.
+read by name like the model file: this host's cached copy when it matches the sha256 stored
+with the plot's bytes in the database, else those bytes (see registry/store.py). Only the plot
+names a version recorded can be asked for, so no other file (least of all a model file) is
+reachable.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from django.views.decorators.http import require_safe
 
 from ml_pipeline.constants import METRIC_LABELS
 from survival.models import ModelVersion
-from survival.registry import selectors
-from survival.registry.artifacts import artifact_storage
+from survival.registry import selectors, store
 from survival.registry.cards import data_rows, importance_rows, metric_rows, setting_rows
 
 PLOT_NOT_FOUND = "Model version {number} has no plot called {name!r}."
@@ -38,6 +39,7 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @cache_control(no_cache=True)
 def model_card(request: HttpRequest, number: int) -> HttpResponse:
     version = _version_or_404(number)
+    stored = store.stored_names(version)
     context: dict[str, Any] = {
         "version": version,
         "metric_rows": metric_rows(version),
@@ -48,7 +50,8 @@ def model_card(request: HttpRequest, number: int) -> HttpResponse:
         "selection_metric": METRIC_LABELS.get(version.selection_metric, ""),
         "calibration": version.evaluation.get("calibration"),
         "confusion": version.evaluation.get("confusion_matrix"),
-        "plots": {name: True for name in version.plots},
+        # Only the plots some store holds: no image that could not be drawn.
+        "plots": {name: True for name, file in version.plots.items() if file in stored},
     }
     return render(request, "survival/models/card.html", context)
 
@@ -61,10 +64,13 @@ def model_plot(request: HttpRequest, number: int, name: str) -> HttpResponse:
     file_name = version.plots.get(name)
     if file_name is None:
         raise Http404(PLOT_NOT_FOUND.format(number=number, name=name))
+    sha256 = store.stored_sha256(file_name)
+    if sha256 is None:
+        raise Http404(PLOT_NOT_FOUND.format(number=number, name=name))
+    what = f"the {name} plot of v{number}"
     try:
-        with artifact_storage().open(file_name, "rb") as plot:
-            svg = plot.read()
-    except OSError as exc:
+        svg = store.verified_bytes(name=file_name, sha256=sha256, what=what)
+    except (store.NotStoredError, store.StoredBytesAlteredError) as exc:
         raise Http404(PLOT_NOT_FOUND.format(number=number, name=name)) from exc
     return HttpResponse(svg, content_type="image/svg+xml")
 
