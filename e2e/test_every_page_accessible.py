@@ -32,6 +32,8 @@ ADMIN_PAGES = [
     "/admin/operations/{version}/",
     "/admin/survival/job/",
     "/admin/survival/job/train/",
+    "/admin/survival/apikey/",
+    "/admin/survival/apikey/add/",
     "/jobs/{job}/",
 ]
 

@@ -60,6 +60,13 @@ class ConflictError(InputError):
     rule = "conflict"
 
 
+class UnauthorizedError(InputError):
+    """A request without the credentials it needs, or with ones that are not valid."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    rule = "unauthorized"
+
+
 class UnavailableError(PredictorError):
     """What the service cannot do now, whatever the caller sends."""
 

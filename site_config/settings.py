@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from environs import Env
+from environs import Env, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -242,7 +242,10 @@ LOGGING = {
 # Django's cache holds the API's throttle counts (sessions are in the database, whatever the
 # cache). REDIS_URL (e.g. redis://host:6379/0) puts them in Redis, which every host shares, so
 # a client's limit holds across hosts. Without it: DJANGO_CACHE_BACKEND/LOCATION, by default
-# files in one folder, shared by the workers of one host only (`make serve` runs several).
+# one SQLite file in a folder (survival/ops/host_cache.py), shared by every worker of one
+# host only (`make serve` runs several); it costs tens of microseconds a request, where
+# Django's file cache, a file written and renamed per request, cost a large part of an API
+# answer.
 REDIS_URL = env.str("REDIS_URL", "")
 # A Redis that does not answer costs a request at most this long (connecting, then each
 # command), and is never retried within the request: the throttle then lets the request
@@ -266,15 +269,25 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": env.str(
-                "DJANGO_CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"
-            ),
+            "BACKEND": env.str("DJANGO_CACHE_BACKEND", "survival.ops.host_cache.SQLiteCache"),
             "LOCATION": env.str("DJANGO_CACHE_LOCATION", str(BASE_DIR / "cache")),
         }
     }
 
 # The JSON API: predictions per client ("<count>/<s|min|hour|day>"), and the largest body.
 API_PREDICT_RATE = env.str("API_PREDICT_RATE", "120/min")
+# API keys (issued in the admin or with `manage.py api_key create`): with API_REQUIRE_KEY on,
+# the prediction endpoints refuse calls without one (401); off, such calls are limited per
+# client by API_PREDICT_RATE. A key's calls are limited by its own rate, by default this one.
+API_REQUIRE_KEY = env.bool("API_REQUIRE_KEY", False)
+API_KEY_RATE = env.str(
+    "API_KEY_RATE",
+    "600/min",
+    validate=validate.Regexp(
+        r"^[1-9][0-9]{0,8}/(s|sec|m|min|h|hour|d|day)$",
+        error="write <count>/<s|min|hour|day> with a count of at least 1, e.g. 600/min",
+    ),
+)
 # API_MAX_BODY_BYTES is set with the request size limits above.
 # The client is the connecting address; behind N trusted proxies, the Nth address from the
 # end of X-Forwarded-For (0 ignores the header, which clients could otherwise forge).

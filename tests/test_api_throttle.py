@@ -3,7 +3,11 @@ counting, and what it does not limit."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from http import HTTPStatus
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -73,3 +77,38 @@ def test_a_high_rate_is_counted_exactly(client, active_version, settings):
 def test_the_model_list_is_not_throttled(client, active_version, low_rate):
     for _ in range(5):
         assert client.get("/api/v1/models").status_code == HTTPStatus.OK
+
+
+def test_the_count_is_shared_by_the_processes_of_a_host(
+    client, active_version, low_rate, settings, tmp_path
+):
+    # The default cache of `make serve` (the tests run on a per-process one).
+    backend = "survival.ops.host_cache.SQLiteCache"
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path)}}
+    # Another process (as another gunicorn worker would) lets three requests from one
+    # address through, with the same cache settings.
+    other_worker = (
+        "import django; django.setup()\n"
+        "from django.test import RequestFactory\n"
+        "from survival.api.guards import PredictThrottle\n"
+        "request = RequestFactory().post('/api/v1/predict', REMOTE_ADDR='10.0.0.9')\n"
+        "print([PredictThrottle().allow_request(request) for _ in range(4)])\n"
+    )
+    environment = {
+        **os.environ,
+        "API_PREDICT_RATE": "3/min",
+        "DJANGO_CACHE_BACKEND": backend,
+        "DJANGO_CACHE_LOCATION": str(tmp_path),
+    }
+    answered = subprocess.run(
+        [sys.executable, "-c", other_worker],
+        env=environment,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert answered.stdout.strip() == "[True, True, True, False]"
+    refused = post(client, passenger(), REMOTE_ADDR="10.0.0.9")
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert post(client, passenger(), REMOTE_ADDR="10.0.0.10").status_code == HTTPStatus.OK

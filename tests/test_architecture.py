@@ -21,6 +21,7 @@ MAY_IMPORT = {
     "survival.error_pages": set(),
     "survival.ops.metrics": set(),
     "survival.registry": {"survival.ops.metrics"},
+    "survival.apikeys": set(),
     "survival.predictions": {"survival.registry", "survival.ops.metrics", "survival.pages"},
     "survival.batch": {"survival.registry", "survival.pages", "survival.jobs"},
     "survival.jobs": {"survival.registry", "survival.pages"},
@@ -29,9 +30,10 @@ MAY_IMPORT = {
         "survival.predictions",
         "survival.error_pages",
         "survival.ops.metrics",
+        "survival.apikeys",
     },
     "survival.ops": {"survival.registry", "survival.ops.metrics"},
-    "survival.management": {"survival.registry", "survival.batch"},
+    "survival.management": {"survival.registry", "survival.batch", "survival.apikeys"},
 }
 
 

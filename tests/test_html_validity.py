@@ -15,7 +15,7 @@ from django.test import Client
 from django.utils import timezone
 
 from ml_pipeline.schema import default_passenger
-from survival.models import Job, Prediction
+from survival.models import ApiKey, Job, Prediction
 from survival.registry.services import model_version_activate
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,13 @@ def pages(client: Client, version, other) -> dict[str, str]:
     )
     for name, job in job_examples(version).items():
         answers[f"job-{name}"] = admin.get(f"/jobs/{job.pk}/")
+    keys = "/admin/survival/apikey/"
+    answers["admin-api-key-add"] = admin.get(f"{keys}add/")
+    answers["admin-api-key-issued"] = admin.post(f"{keys}add/", {"name": "notebook", "rate": ""})
+    answers["admin-api-key-refused"] = admin.post(f"{keys}add/", {"name": "notebook", "rate": "x"})
+    answers["admin-api-keys"] = admin.get(keys)
+    selected = {"action": "revoke", "_selected_action": ApiKey.objects.get().pk}
+    answers["admin-api-key-revoke"] = admin.post(keys, selected)
     return {name: response.content.decode() for name, response in answers.items()}
 
 

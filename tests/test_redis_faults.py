@@ -177,3 +177,13 @@ def test_readyz_with_redis_down_is_503_naming_the_cache_when_the_throttle_fails_
     assert body["status"] == "unavailable"
     assert body["component"] == "cache"
     assert body["reason"] == CACHE_UNREACHABLE
+
+
+def test_redis_down_a_keyed_call_goes_through_too(client, active_version, redis_down):
+    from survival.apikeys.services import api_key_create
+
+    key = api_key_create(name="notebook", rate="1/min").key
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    statuses = [post(client, passenger(), **headers).status_code for _ in range(3)]
+    # Over the key's own rate of 1 a minute, and answered: its counts cannot be read.
+    assert statuses == [HTTPStatus.OK] * 3

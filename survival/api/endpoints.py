@@ -10,11 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Body, NinjaAPI, Path
+from ninja import Body, Path
 from ninja.decorators import decorate_view
 
 from survival.api.errors import install_error_handlers
 from survival.api.guards import FeedbackThrottle, PredictThrottle, limit_json_body
+from survival.api.keys import (
+    ApiKeyBearer,
+    FeedbackKeyThrottle,
+    KeyThrottle,
+    NinjaAPIWithKeys,
+    key_name_of,
+)
 from survival.api.schemas import (
     MAX_PREDICTION_ID,
     MAX_VERSION_NUMBER,
@@ -40,7 +47,7 @@ from survival.registry.selectors import ModelVersionNotFoundError
 # The request body, documented as the union of its two shapes.
 PREDICT_BODY = Body(...)
 
-api = NinjaAPI(
+api = NinjaAPIWithKeys(
     title="Titanic Survival Predictor API",
     version="1",
     description=(
@@ -53,6 +60,9 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 install_error_handlers(api)
+# The prediction endpoints take an API key (optional unless API_REQUIRE_KEY is on); the
+# model list and detail do not: they show what the public /models/ pages show.
+API_KEY = ApiKeyBearer()
 
 
 def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, Any]:
@@ -80,11 +90,13 @@ def _prediction_out(outcome: PredictionOutcome, *, explain: bool) -> dict[str, A
         404: ErrorOut,
         413: ErrorOut,
         415: ErrorOut,
+        401: ErrorOut,
         422: ValidationErrorOut,
         429: ErrorOut,
         503: ErrorOut,
     },
-    throttle=[PredictThrottle()],
+    auth=API_KEY,
+    throttle=[PredictThrottle(), KeyThrottle()],
     # "baseline" and "contributions" appear only when asked for.
     exclude_none=True,
     summary="Predict survival for one passenger or a batch",
@@ -107,6 +119,7 @@ def predict(request: HttpRequest, payload: PredictRequest = PREDICT_BODY) -> dic
         channel=Prediction.Channel.API,
         version_number=payload.model_version,
         with_explanations=payload.explain,
+        api_key_name=key_name_of(request),
     )
     answers = [_prediction_out(outcome, explain=payload.explain) for outcome in outcomes]
     return {"predictions": answers} if batch else answers[0]
@@ -121,11 +134,13 @@ def predict(request: HttpRequest, payload: PredictRequest = PREDICT_BODY) -> dic
         409: ErrorOut,
         413: ErrorOut,
         415: ErrorOut,
+        401: ErrorOut,
         422: ValidationErrorOut,
         429: ErrorOut,
         503: ErrorOut,
     },
-    throttle=[FeedbackThrottle()],
+    auth=API_KEY,
+    throttle=[FeedbackThrottle(), FeedbackKeyThrottle()],
     summary="Report whether a predicted passenger really survived",
     tags=["predictions"],
 )

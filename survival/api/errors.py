@@ -16,11 +16,13 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, Throttled, ValidationError
 
-from ml_pipeline.errors import PredictorError
+from ml_pipeline.errors import PredictorError, UnauthorizedError
 from survival.error_pages import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 INVALID_REQUEST = "The request does not match the API's schema; see errors."
 TOO_MANY_REQUESTS = "Too many prediction requests; retry after {seconds} seconds."
+# RFC 6750's challenge; a key that was sent and refused adds error="invalid_token".
+BEARER_CHALLENGE = 'Bearer realm="api"'
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -29,6 +31,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def predictor_error(request: HttpRequest, exc: PredictorError) -> HttpResponse:
         # What the caller did wrong (4xx) or what the service cannot do now (503).
         return api.create_response(request, {"detail": exc.message}, status=exc.status)
+
+    def unauthorized(request: HttpRequest, exc: UnauthorizedError) -> HttpResponse:
+        response = predictor_error(request, exc)
+        challenge = BEARER_CHALLENGE
+        if exc.rule == "invalid_token":
+            challenge += ', error="invalid_token"'
+        response["WWW-Authenticate"] = challenge
+        return response
 
     def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors = []
@@ -54,6 +64,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return response
 
     api.add_exception_handler(PredictorError, predictor_error)
+    api.add_exception_handler(UnauthorizedError, unauthorized)
     api.add_exception_handler(ValidationError, validation_failed)
     api.add_exception_handler(HttpError, http_error)
     # Connection failures (refused, dropped, timed out); any other database error is a bug.

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.throttling import AnonRateThrottle
 
 from survival.api.cache_faults import allow_unless_cache_fails
+from survival.api.keys import key_of
 
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
@@ -25,7 +26,8 @@ class PredictThrottle(AnonRateThrottle):
     settings.API_PREDICT_RATE: a client may send that many requests in any window of the
     rate's period. The rate is read on each request, so it can change without rebuilding
     the API; the counts live in Django's default cache, so the limit holds across workers
-    and hosts that share it."""
+    and hosts that share it. A call with an API key is limited by its key instead
+    (keys.KeyThrottle)."""
 
     scope = "predict"
 
@@ -37,6 +39,12 @@ class PredictThrottle(AnonRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         # Redis down: through or 503, as API_THROTTLE_FAIL_OPEN says (cache_faults).
         return allow_unless_cache_fails(lambda: super(PredictThrottle, self).allow_request(request))
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        # ninja's own skips any request with request.auth, which anonymous calls have too.
+        if key_of(request) is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class FeedbackThrottle(PredictThrottle):

@@ -21,8 +21,9 @@ class PredictionAdmin(RecordAdmin):
         "challenger",
         "challenger_probability_shown",
         "outcome",
+        "api_key_name",
     ]
-    list_filter = ["channel", "survived", "model_version", "challenger", "outcome"]
+    list_filter = ["channel", "api_key_name", "survived", "model_version", "challenger", "outcome"]
     list_select_related = ["model_version", "challenger"]
     date_hierarchy = "created_at"
     # The stored floats carry sixteen decimals; the page shows the three that mean something.
@@ -37,6 +38,7 @@ class PredictionAdmin(RecordAdmin):
         "challenger_probability_shown",
         "outcome",
         "outcome_at",
+        "api_key_name",
     ]
     readonly_fields = fields
 

@@ -110,6 +110,7 @@ def passengers_predict(
     with_explanations: bool = False,
     log: bool = True,
     serving: selectors.ServingVersions | None = None,
+    api_key_name: str = "",
 ) -> list[PredictionOutcome]:
     """Scores validated passengers in one model call and logs each prediction (one insert);
     with `log=False` nothing is written (the outcomes have no prediction id).
@@ -119,6 +120,8 @@ def passengers_predict(
     (`selectors.model_versions_serving`), so that the request reads them once.
     With explanations every outcome carries the baseline and all inputs' Shapley values,
     largest push first (the coalition rows are stacked into the same model call).
+    `api_key_name` is logged with each prediction: the name of the API key the request
+    carried ("" for none).
     Raises ModelVersionNotFoundError / ModelUnavailableError like `model_version_resolve`
     (or when the artifact does not verify); nothing is logged then.
     """
@@ -153,6 +156,7 @@ def passengers_predict(
             created_at=now,
             challenger=challenger.version,
             challenger_probability=challenger_probability,
+            api_key_name=api_key_name,
         )
         for passenger_inputs, outcome, challenger_probability in zip(
             inputs, outcomes, challenger.probabilities, strict=True
