@@ -20,7 +20,7 @@ SYNC := $(BIN)/uv sync --frozen --inexact --quiet --python $(BIN)/python
 # Hashed, compressed static files, served by whitenoise with far-future cache headers.
 SERVE_STATIC := whitenoise.storage.CompressedManifestStaticFilesStorage
 
-.PHONY: run serve worker bench test install lint format chromium clean help lock screenshots
+.PHONY: run serve worker cluster bench test install lint format chromium clean help lock screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -50,11 +50,19 @@ serve: $(VENV)/.installed-app ## serve as in production: DEBUG off, whitenoise, 
 worker: $(VENV)/.installed-app ## run only a job worker (training and batch jobs), e.g. on a host of its own
 	exec $(BIN)/python manage.py db_worker --no-reload
 
-bench: $(VENV)/.installed-bench chromium ## benchmark the app under `make serve` settings against the reference apps in bench/, 3 runs, with browser timings (BENCH_ARGS: more options); writes bench/RESULTS.md
+# CLUSTER_PORTS (8001,8002), CLUSTER_REDIS_PORT (26379), CLUSTER_DB (titanic_cluster) and
+# CLUSTER_DIR (.cluster/) choose where; scripts/cluster.sh says how.
+cluster: $(VENV)/.installed-app ## two hosts on this machine (ports 8001, 8002) sharing PostgreSQL and a Redis, each with its own ARTIFACTS_DIR, and a job worker; Ctrl-C stops all
+	HOST=$(HOST) WORKERS=$(WORKERS) exec ./scripts/cluster.sh
+
+bench: $(VENV)/.installed-bench chromium ## benchmark the app under `make serve` settings against the reference apps in bench/, 3 runs, with browser timings and a two-host round (BENCH_ARGS: more options); writes bench/RESULTS.md
+	@./scripts/ensure_wrk.sh
+	@./scripts/ensure_redis.sh
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium and wrk) and run every test, unit and end-to-end, on every core
+test: $(VENV)/.installed-test chromium ## install test needs (with a Chromium, wrk and redis-server) and run every test, unit and end-to-end, on every core
 	@./scripts/ensure_wrk.sh
+	@./scripts/ensure_redis.sh
 	$(BIN)/pytest -n auto --dist worksteal
 
 screenshots: $(VENV)/.installed-test chromium ## photograph the visitor's page in its main states into docs/screenshots/ (the README shows them)
@@ -73,8 +81,8 @@ format: $(VENV)/.installed-test ## rewrite the code in the project's style
 chromium: ## make sure a Chromium for Playwright exists (CHROMIUM_PATH overrides /usr/bin/chromium)
 	@./scripts/ensure_chromium.sh
 
-clean: ## remove the virtual environment, the database (and with it every model), the caches: cache/ and artifacts/ (model files and plots)
-	rm -rf $(VENV) db.sqlite3 cache artifacts/*.joblib artifacts/*.svg artifacts/.model-*
+clean: ## remove the virtual environment, the database (and with it every model), the caches: cache/ and artifacts/ (model files and plots), the cluster demo's folder
+	rm -rf $(VENV) db.sqlite3 cache .cluster artifacts/*.joblib artifacts/*.svg artifacts/.model-*
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -151,10 +151,11 @@ TEST_JOB_STALE_SECONDS = 3
 
 
 @pytest.fixture
-def job_worker(transactional_db, settings, artifact_storage_in_tmp, tmp_path) -> Iterator:
-    """A real job worker (`manage.py db_worker`, as `make run` starts it) in a process of its
-    own, on this test's database (committed rows: the test must be transactional) and model
-    files. Its output is in tmp_path/worker.log. Stopped (SIGTERM) at the end of the test."""
+def start_job_worker(transactional_db, settings, artifact_storage_in_tmp, tmp_path) -> Iterator:
+    """Starts real job workers (`manage.py db_worker`, as `make run` starts one), each in a
+    process of its own, on this test's database (committed rows: the test must be
+    transactional) and model files; `start()` returns the new one. Output is in
+    tmp_path/worker-N.log. Every one still running is stopped (SIGTERM) at the end."""
     from django.db import connection
 
     database = connection.settings_dict
@@ -172,32 +173,45 @@ def job_worker(transactional_db, settings, artifact_storage_in_tmp, tmp_path) ->
         "JOB_STALE_SECONDS": str(TEST_JOB_STALE_SECONDS),
         "OMP_NUM_THREADS": "1",
     }
-    log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--no-reload",
-            "--interval",
-            "0.1",
-            "--no-startup-delay",
-        ],
-        cwd=Path(__file__).resolve().parent,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    yield worker
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-    log.close()
+    started: list[tuple[subprocess.Popen, Any]] = []
+
+    def start() -> subprocess.Popen:
+        log = (tmp_path / f"worker-{len(started) + 1}.log").open("w")
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--no-reload",
+                "--interval",
+                "0.1",
+                "--no-startup-delay",
+            ],
+            cwd=Path(__file__).resolve().parent,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append((worker, log))
+        return worker
+
+    yield start
+    for worker, log in started:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+        log.close()
+
+
+@pytest.fixture
+def job_worker(start_job_worker) -> subprocess.Popen:
+    """One real job worker for this test (see `start_job_worker`)."""
+    return start_job_worker()
 
 
 # The slowest tests (servers started in subprocesses, whole training runs) are handed out
@@ -207,3 +221,56 @@ SLOW_FIRST = ("tests/test_bench.py", "tests/test_serving.py", "tests/test_traini
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not item.nodeid.startswith(SLOW_FIRST))
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now, on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    """A real Redis (Debian's redis-server; `make test` installs it when missing) of this
+    test process alone, on a free port, nothing saved to disk. Its URL; stopped at the end."""
+    import time
+
+    import redis
+
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    # A bounded wait for the server to take connections; nothing is timed.
+    deadline = time.monotonic() + 30
+    while True:
+        assert server.poll() is None, "redis-server exited"
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not answer in time"
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(timeout=30)

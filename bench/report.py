@@ -28,6 +28,8 @@ class ExtraSection:
     notes: list[str] = field(default_factory=list)
     loads: list[LoadResult] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
+    # Markdown written by the round itself, heading included, in place of the above.
+    body: str = ""
 
 
 @dataclass
@@ -243,6 +245,8 @@ def explanation_table(explanations: dict[str, dict[str, float]]) -> list[str]:
 
 
 def extra_section(section: ExtraSection, runs: Sequence[int]) -> list[str]:
+    if section.body:
+        return ["", *section.body.rstrip("\n").split("\n")]
     lines = ["", f"## {section.title}", ""]
     lines += [f"- {note}" for note in section.notes]
     if section.loads:

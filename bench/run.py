@@ -126,7 +126,30 @@ def challenger_round(context: RoundContext) -> ExtraSection | None:
 
 # Rounds after the runs, each adding a section to the report or None: a round measured
 # elsewhere (e.g. a second host loading ours) adds its function here.
-EXTRA_ROUNDS: list[Callable[[RoundContext], ExtraSection | None]] = [challenger_round]
+def two_hosts_round(context: RoundContext) -> ExtraSection | None:
+    """With --two-hosts (the default): the `make cluster` layout, loaded on one host and on
+    both with twice the connections (bench/two_hosts.py)."""
+    if not context.options.two_hosts:
+        return None
+    from two_hosts import bench_two_hosts, two_hosts_section
+
+    say("two hosts: make cluster (trains a first version)")
+    rows = bench_two_hosts(
+        state=context.state / "two-hosts",
+        duration=context.options.duration,
+        warmup=context.options.warmup,
+        connections=2 * context.options.connections,
+    )
+    return ExtraSection(
+        title="Two hosts",
+        body=two_hosts_section(rows, workers=context.options.workers, load_before=os.getloadavg()),
+    )
+
+
+EXTRA_ROUNDS: list[Callable[[RoundContext], ExtraSection | None]] = [
+    challenger_round,
+    two_hosts_round,
+]
 
 
 def parse_options() -> argparse.Namespace:
@@ -163,6 +186,12 @@ def parse_options() -> argparse.Namespace:
     )
     parser.add_argument("--state", type=Path, default=BENCH_DIR / ".state")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument(
+        "--two-hosts",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="then load the `make cluster` layout, on one host and on two (bench/two_hosts.py)",
+    )
     return parser.parse_args()
 
 

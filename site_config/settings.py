@@ -240,19 +240,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
 
-# Django's cache holds the API's throttle counts. The default, one SQLite file in a folder
-# (survival/ops/host_cache.py), is shared by every worker of a host (`make serve` runs
-# several) and costs tens of microseconds a request where Django's file cache, a file
-# written and renamed per request, cost a large part of an API answer; with several hosts,
-# point it at a cache they share (e.g.
-# DJANGO_CACHE_BACKEND=django.core.cache.backends.redis.RedisCache with
-# DJANGO_CACHE_LOCATION=redis://host:6379).
-CACHES = {
-    "default": {
-        "BACKEND": env.str("DJANGO_CACHE_BACKEND", "survival.ops.host_cache.SQLiteCache"),
-        "LOCATION": env.str("DJANGO_CACHE_LOCATION", str(BASE_DIR / "cache")),
+# Django's cache holds the API's throttle counts (sessions are in the database, whatever the
+# cache). REDIS_URL (e.g. redis://host:6379/0) puts them in Redis, which every host shares, so
+# a client's limit holds across hosts. Without it: DJANGO_CACHE_BACKEND/LOCATION, by default
+# one SQLite file in a folder (survival/ops/host_cache.py), shared by every worker of one
+# host only (`make serve` runs several); it costs tens of microseconds a request, where
+# Django's file cache, a file written and renamed per request, cost a large part of an API
+# answer.
+REDIS_URL = env.str("REDIS_URL", "")
+# A Redis that does not answer costs a request at most this long (connecting, then each
+# command), and is never retried within the request: the throttle then lets the request
+# through (API_THROTTLE_FAIL_OPEN) rather than hold it up.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", 0.5)
+if REDIS_URL:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                "retry": Retry(NoBackoff(), 0),
+            },
+        }
     }
-}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": env.str("DJANGO_CACHE_BACKEND", "survival.ops.host_cache.SQLiteCache"),
+            "LOCATION": env.str("DJANGO_CACHE_LOCATION", str(BASE_DIR / "cache")),
+        }
+    }
 
 # The JSON API: predictions per client ("<count>/<s|min|hour|day>"), and the largest body.
 API_PREDICT_RATE = env.str("API_PREDICT_RATE", "120/min")
@@ -272,6 +293,11 @@ API_KEY_RATE = env.str(
 # The client is the connecting address; behind N trusted proxies, the Nth address from the
 # end of X-Forwarded-For (0 ignores the header, which clients could otherwise forge).
 NINJA_NUM_PROXIES = env.int("API_TRUSTED_PROXIES", 0)
+# When the cache holding the throttle counts cannot be reached (Redis down): on, the request
+# goes through unthrottled (a warning in the log, titanic_throttle_cache_errors_total counts
+# it) and /readyz stays ready, reporting the cache; off, the API answers 503 and /readyz
+# answers 503 naming the cache.
+API_THROTTLE_FAIL_OPEN = env.bool("API_THROTTLE_FAIL_OPEN", True)
 
 # The /batch page: the largest upload and the most rows it scores.
 BATCH_MAX_UPLOAD_BYTES = env.int("BATCH_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)

@@ -22,6 +22,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
+from redis.exceptions import RedisError
 
 logger = logging.getLogger("django.request")
 
@@ -29,6 +30,9 @@ API_PREFIX = "/api/"
 DATABASE_UNAVAILABLE = (
     "The service is briefly unavailable: its database cannot be reached. "
     "Please try again in a moment."
+)
+CACHE_UNAVAILABLE = (
+    "The service is briefly unavailable: its cache cannot be reached. Please try again in a moment."
 )
 SERVER_ERROR = "Something went wrong on our side. Please try again later."
 BAD_REQUEST = "The request could not be understood. Please check the address and try again."
@@ -105,9 +109,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None) -> HttpRes
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's handler500: called while the exception that stopped the request is handled."""
     # Connection failures (refused, dropped, timed out) are OperationalError or
-    # InterfaceError; anything else is a real error.
-    unreachable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
-    if unreachable:
+    # InterfaceError, or Redis' errors for the cache (which reach here only when the API's
+    # throttle fails closed, API_THROTTLE_FAIL_OPEN=0); anything else is a real error.
+    error = sys.exc_info()[1]
+    unreachable = isinstance(error, OperationalError | InterfaceError | RedisError)
+    if isinstance(error, RedisError):
+        status, message = HTTPStatus.SERVICE_UNAVAILABLE, CACHE_UNAVAILABLE
+    elif unreachable:
         status, message = HTTPStatus.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE
     else:
         status, message = HTTPStatus.INTERNAL_SERVER_ERROR, SERVER_ERROR

@@ -29,6 +29,7 @@ MAY_IMPORT = {
         "survival.registry",
         "survival.predictions",
         "survival.error_pages",
+        "survival.ops.metrics",
         "survival.apikeys",
     },
     "survival.ops": {"survival.registry", "survival.ops.metrics"},

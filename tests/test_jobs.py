@@ -11,12 +11,14 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from survival.jobs.services import WORKER_STOPPED
 from survival.models import Job, ModelVersion
@@ -217,3 +219,45 @@ def test_a_killed_worker_does_not_leave_its_job_running(admin_client, job_worker
     assert message.replace("'", "&#x27;") in html
     assert DBTaskResult.objects.get(pk=job.task_id).status == "FAILED"
     assert not ModelVersion.objects.exists()
+
+
+def test_a_killed_workers_job_is_failed_by_the_next_worker_and_keeps_its_upload(
+    admin_client, start_job_worker, small_titanic_csv, settings, active_version
+):
+    from django_tasks_db.models import DBTaskResult
+
+    first = start_job_worker()
+    upload = SimpleUploadedFile("small.csv", small_titanic_csv.read_bytes())
+    admin_client.post(TRAIN_URL, train_form(algorithm="auto", data="upload", file=upload))
+    job = Job.objects.get()
+
+    def running() -> bool:
+        job.refresh_from_db()
+        return job.state == Job.State.RUNNING and job.progress_detail.get("fold", 0) > 0
+
+    wait_for(running, "the worker to start the job")
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+
+    # Until JOB_STALE_SECONDS have passed since its last beat, the job may still be alive.
+    def silent_long_enough() -> bool:
+        job.refresh_from_db()
+        return job.heartbeat_at < timezone.now() - timedelta(seconds=3)
+
+    wait_for(silent_long_enough, "the dead worker's job to fall silent", 30)
+    assert Job.objects.get(pk=job.pk).state == Job.State.RUNNING
+    # No page looks at the job: the worker of another host takes the next job and, before
+    # it, marks the dead worker's job failed.
+    start_job_worker()
+    settings.BATCH_BACKGROUND_ROWS = 2
+    rows = "".join(f"{i},3,Name,male,30,0,0,T,7.25,,S\n" for i in range(5))
+    upload = SimpleUploadedFile("b.csv", (KAGGLE_HEADER + rows).encode())
+    admin_client.post("/batch/", {"file": upload})
+    finished(Job.objects.get(kind=Job.Kind.BATCH))
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert job.error == WORKER_STOPPED.format(seconds=3)
+    assert DBTaskResult.objects.get(pk=job.task_id).status == "FAILED"
+    # Nothing of the upload is lost: it is in the job's row until JOB_RESULT_HOURS.
+    assert bytes(job.input_file) == small_titanic_csv.read_bytes()
+    assert list(ModelVersion.objects.all()) == [active_version]

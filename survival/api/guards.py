@@ -13,6 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja.throttling import AnonRateThrottle
 
+from survival.api.cache_faults import allow_unless_cache_fails
 from survival.api.keys import key_of
 
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
@@ -36,7 +37,8 @@ class PredictThrottle(AnonRateThrottle):
     def allow_request(self, request: HttpRequest) -> bool:
         self.rate = settings.API_PREDICT_RATE
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        # Redis down: through or 503, as API_THROTTLE_FAIL_OPEN says (cache_faults).
+        return allow_unless_cache_fails(lambda: super(PredictThrottle, self).allow_request(request))
 
     def get_cache_key(self, request: HttpRequest) -> str | None:
         # ninja's own skips any request with request.auth, which anonymous calls have too.

@@ -20,6 +20,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
 from ninja.throttling import SimpleRateThrottle
 
+from survival.api.cache_faults import allow_unless_cache_fails
 from survival.apikeys.services import (
     KEY_REQUIRED,
     ApiKeyMissingError,
@@ -93,7 +94,8 @@ class KeyThrottle(SimpleRateThrottle):
             return True
         self.rate = api_key_rate(api_key)
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request)
+        # Redis down: through or 503, as API_THROTTLE_FAIL_OPEN says (cache_faults).
+        return allow_unless_cache_fails(lambda: super(KeyThrottle, self).allow_request(request))
 
 
 class FeedbackKeyThrottle(KeyThrottle):

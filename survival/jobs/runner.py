@@ -15,6 +15,7 @@ from survival.jobs.services import (
     job_fail,
     job_start,
     job_succeed,
+    jobs_fail_stale,
     jobs_purge_expired,
 )
 from survival.models import Job
@@ -40,6 +41,9 @@ def run_job(job_id: str, work: Callable[[Job], JobOutcome]) -> dict[str, Any]:
     job fail, so the task's own row says "failed" too, with the traceback for the log.
     """
     jobs_purge_expired()
+    # A job whose worker died is marked failed here too, not only when someone looks at it:
+    # with a worker per host, a surviving worker clears what a dead one left "running".
+    jobs_fail_stale()
     if not job_start(job_id=job_id):
         # Already taken, finished or marked failed (e.g. by a stale check): nothing to do.
         logger.warning("job %s is not queued; not running it", job_id)

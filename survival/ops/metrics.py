@@ -63,6 +63,12 @@ GATE_REFUSALS = Counter(
     "titanic_promotion_gate_refusals",
     "Activations the promotion gate refused.",
 )
+THROTTLE_CACHE_ERRORS = Counter(
+    "titanic_throttle_cache_errors",
+    "API requests whose rate limit could not be checked because the cache (Redis) could not "
+    "be reached, by what was done: let_through (API_THROTTLE_FAIL_OPEN) or refused (503).",
+    ["decision"],
+)
 
 # Request methods reported as themselves; anything else is "other", so that a client
 # cannot create label values.
