@@ -169,7 +169,8 @@ def browser_table(browsers: Sequence[dict[str, float]], family: str) -> list[str
         "",
         "From the select's change event (or the last key's input event) to the first animation "
         "frame after htmx settled the answer, measured in the page; *swap* stops at htmx's swap "
-        "instead (it settles 20 ms later). Typing includes the form's 300 ms wait for more keys.",
+        "instead (the site sets no settle delay, so it settles right after). Typing includes "
+        "the form's 150 ms wait for more keys.",
         "",
         "| run | select changes | median ms | p90 ms | swap median ms "
         "| typings | median ms | p90 ms | swap median ms |",

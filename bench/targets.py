@@ -26,7 +26,7 @@ MAX_WORKER_RSS_MB = 250
 MIN_BATCH_ROWS_PER_SECOND = 150_000
 MAX_FIRST_REQUEST_SECONDS = 1.0
 # The browser on loopback: a select changed → the new answer painted (median); the last key
-# typed in a field → the answer painted (median; the form waits 300 ms for more keys).
+# typed in a field → the answer painted (median; the form waits 150 ms for more keys).
 MAX_SELECT_PAINT_MS = 30.0
 MAX_TYPING_PAINT_MS = 250.0
 
