@@ -263,7 +263,16 @@ def main() -> int:
             measured.batches.append(bench_batch(options.batch_rows))
         context = RoundContext(options, state, ours, measured.loads, servers)
         for extra_round in EXTRA_ROUNDS:
-            section = extra_round(context)
+            try:
+                section = extra_round(context)
+            except Exception as exc:
+                # A round that cannot run (e.g. no PostgreSQL for the two hosts) is said in
+                # the report; the main runs, already measured, are not thrown away.
+                say(f"{extra_round.__name__} did not run: {exc}")
+                section = ExtraSection(
+                    title=extra_round.__name__.replace("_", " ").capitalize(),
+                    notes=[f"Did not run: {exc}"],
+                )
             if section is not None:
                 measured.extras.append(section)
     finally:
