@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml_pipeline.schema import FEATURE_NAMES, FEATURES, FEATURES_BY_NAME, to_frame
+from ml_pipeline.coalitions import SHAPLEY_WEIGHTS
+from ml_pipeline.schema import FEATURE_NAMES, FEATURES, to_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,25 +53,6 @@ COALITIONS = np.array(
     [[bool(m >> i & 1) for i in range(INPUTS)] for m in range(2**INPUTS)], dtype=bool
 )
 EMPTY, FULL = 0, 2**INPUTS - 1
-
-
-def _shapley_weights() -> np.ndarray:
-    """W such that contributions = v @ W, v being the 128 coalition values: input i gains
-    s!(n−s−1)!/n! · (v(S ∪ {i}) − v(S)) for every coalition S without it, |S| = s."""
-    n = INPUTS
-    weight = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
-    matrix = np.zeros((2**n, n))
-    for mask, members in enumerate(COALITIONS):
-        size = int(members.sum())
-        for i in range(n):
-            if members[i]:
-                matrix[mask, i] += weight[size - 1]
-            else:
-                matrix[mask, i] -= weight[size]
-    return matrix
-
-
-SHAPLEY_WEIGHTS = _shapley_weights()
 
 
 @dataclass(frozen=True)
@@ -110,12 +92,17 @@ class Explanation:
     contributions: list[Contribution]
 
 
+# (feature, a choice's text) → the choice's label.
+_CHOICE_LABELS = {
+    (feature.name, str(choice)): label for feature in FEATURES for choice, label in feature.choices
+}
+
+
 def describe_value(feature_name: str, value: Any) -> str:
     """A value as a person reads it: the choice's label, or the number without ".0"."""
-    feature = FEATURES_BY_NAME[feature_name]
-    for choice, label in feature.choices:
-        if str(choice) == str(value):
-            return label
+    label = _CHOICE_LABELS.get((feature_name, str(value)))
+    if label is not None:
+        return label
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -138,6 +125,11 @@ def explain_many(
     rows are stacked as columns and scored at once."""
     if not background:
         raise ValueError("an explanation needs at least one background passenger")
+    game = getattr(pipeline, "background_game", None)
+    prepared = game(background) if game is not None else None
+    if prepared is not None:
+        # The quick path: one passenger at a time against the prepared background.
+        return [_explanation(p, *prepared.explain(p)) for p in passengers]
     explained: list[Explanation] = []
     for start in range(0, len(passengers), PASSENGERS_PER_CALL):
         part = passengers[start : start + PASSENGERS_PER_CALL]
@@ -162,28 +154,28 @@ def _explain_together(
     probabilities = by_coalition[:, FULL, 0]
     values[:, FULL] = probabilities
     shapley = values @ SHAPLEY_WEIGHTS
-    explanations = []
-    for passenger, probability, baseline, row in zip(
-        passengers, probabilities, values[:, EMPTY], shapley, strict=True
-    ):
-        contributions = [
-            Contribution(
-                feature=feature.name,
-                label=feature.label,
-                value=describe_value(feature.name, passenger[feature.name]),
-                points=float(value) * 100,
-            )
-            for feature, value in zip(FEATURES, row, strict=True)
-        ]
-        contributions.sort(key=lambda c: abs(c.points), reverse=True)
-        explanations.append(
-            Explanation(
-                probability=float(probability),
-                baseline=float(baseline),
-                contributions=contributions,
-            )
+    return [
+        _explanation(passenger, float(probability), float(baseline), row)
+        for passenger, probability, baseline, row in zip(
+            passengers, probabilities, values[:, EMPTY], shapley, strict=True
         )
-    return explanations
+    ]
+
+
+def _explanation(
+    passenger: Mapping[str, Any], probability: float, baseline: float, shapley: np.ndarray
+) -> Explanation:
+    contributions = [
+        Contribution(
+            feature=feature.name,
+            label=feature.label,
+            value=describe_value(feature.name, passenger[feature.name]),
+            points=float(value) * 100,
+        )
+        for feature, value in zip(FEATURES, shapley, strict=True)
+    ]
+    contributions.sort(key=lambda c: abs(c.points), reverse=True)
+    return Explanation(probability=probability, baseline=baseline, contributions=contributions)
 
 
 def _distinct_rows(explained: Columns, reference: Columns) -> tuple[Columns, np.ndarray]:

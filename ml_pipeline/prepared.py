@@ -49,7 +49,14 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from ml_pipeline.coalitions import (
+    BackgroundGame,
+    CoalitionScorer,
+    RowScorer,
+    WeightedScorer,
+)
 from ml_pipeline.features import Columns
+from ml_pipeline.linear_coalitions import linear_scorer
 from ml_pipeline.prepared_steps import (
     Answer,
     NotPreparable,
@@ -81,6 +88,8 @@ class PreparedPipeline:
             self._answer = None
             self.reason = str(exc) or type(pipeline).__name__
         self.quick = self._answer is not None
+        # The backgrounds explained against, prepared (see `background_game`).
+        self._games: list[BackgroundGame] = []
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """The pipeline's own answer for a schema frame (see `schema.to_frame`)."""
@@ -99,6 +108,45 @@ class PreparedPipeline:
         # re-validation of the fitted objects' own parameters.
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             return self._answer(columns)[:, 1]
+
+    def background_game(self, background: Sequence[Mapping[str, Any]]) -> BackgroundGame | None:
+        """The explanation's game against `background`, prepared the first time it is asked
+        for (a version's background is the same on every request); None without the quick
+        path."""
+        if self._answer is None:
+            return None
+        for game in self._games:
+            if game.background is background or game.background == background:
+                return game
+        game = BackgroundGame(background, _coalition_scorer(self.pipeline, self))
+        # A process serves a few versions; a handful of backgrounds is all it meets.
+        self._games = [game, *self._games[:7]]
+        return game
+
+
+def _coalition_scorer(pipeline: Any, prepared: PreparedPipeline) -> CoalitionScorer:
+    """How the explanation scores coalition rows: a logistic regression from the few rows
+    its column groups need, a soft-voting ensemble member by member (its probability is
+    their weighted mean, row by row), any other model by scoring every distinct row."""
+    steps = pipeline.steps if isinstance(pipeline, Pipeline) else []
+    if len(steps) == 1 and isinstance(steps[0][1], VotingClassifier):
+        voting = steps[0][1]
+        members = [_member_scorer(member) for member in voting.estimators_]
+        return WeightedScorer(members, voting._weights_not_none)
+    return linear_scorer(pipeline) or RowScorer(prepared.survival_probabilities)
+
+
+def _member_scorer(member: Any) -> CoalitionScorer:
+    linear = linear_scorer(member)
+    if linear is not None:
+        return linear
+    answer = _prepare(member)
+
+    def survival(columns: Columns) -> np.ndarray:
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            return answer(columns)[:, 1]
+
+    return RowScorer(survival)
 
 
 def _prepare(pipeline: Any) -> Answer:

@@ -31,11 +31,11 @@ from ml_pipeline.features import (
 )
 from ml_pipeline.schema import FEATURE_NAMES, FEATURES, default_passenger
 
-_TEXT_COLUMNS = frozenset(
+TEXT_COLUMNS = frozenset(
     f.name for f in FEATURES if f.kind == "category" and isinstance(f.choices[0][0], str)
 )
 # The pipelines' DataFrame steps and the functions they wrap (ml_pipeline.features).
-_COLUMN_STEPS: dict[Callable[..., Any], Callable[[Columns], Columns]] = {
+COLUMN_STEPS: dict[Callable[..., Any], Callable[[Columns], Columns]] = {
     add_derived_features: derived_columns,
     passenger_terms: passenger_term_columns,
     linear_terms: linear_term_columns,
@@ -69,7 +69,7 @@ def schema_columns(passengers: Sequence[Mapping[str, Any]]) -> Columns:
     columns: Columns = {}
     for name in FEATURE_NAMES:
         values = [passenger.get(name) for passenger in passengers]
-        if name in _TEXT_COLUMNS:
+        if name in TEXT_COLUMNS:
             column = np.empty(len(values), dtype=object)
             column[:] = [np.nan if v is None else v for v in values]
         else:
@@ -80,9 +80,9 @@ def schema_columns(passengers: Sequence[Mapping[str, Any]]) -> Columns:
 
 def prepare_transform(step: Any) -> Step:
     if isinstance(step, FunctionTransformer):
-        if step.inverse_func is not None or step.kw_args or step.func not in _COLUMN_STEPS:
+        if step.inverse_func is not None or step.kw_args or step.func not in COLUMN_STEPS:
             raise NotPreparable(f"a FunctionTransformer of {step.func!r}")
-        function = _COLUMN_STEPS[step.func]
+        function = COLUMN_STEPS[step.func]
         return lambda values: function(as_columns(values))
     if isinstance(step, ColumnTransformer):
         return _prepare_column_transformer(step)
@@ -161,7 +161,7 @@ class _Lookup:
     def __init__(self, part: BaseEstimator, selected: list[str]) -> None:
         self.part = without_feature_names(part)
         self.selected = selected
-        self.is_text = any(name in _TEXT_COLUMNS for name in selected)
+        self.is_text = any(name in TEXT_COLUMNS for name in selected)
         self.table: dict[tuple[Any, ...], np.ndarray] = {}
         if not all(name in _FEW_VALUES for name in selected):
             return

@@ -1,0 +1,229 @@
+"""One passenger's Shapley values against a background prepared once per model version.
+
+`explain.py` states the game: v(S) is the mean probability over the background passengers
+when each takes the explained passenger's values for the inputs in S. For background
+passenger b, only the inputs where b differs from the passenger, d(b), can change a row:
+coalition S makes the row of S ∩ d(b). So b's part of the game is its 2^|d(b)| rows, and
+since Shapley values are linear in the game, each part can be folded into the values on
+its own, with weights that depend on d(b) only (`block_weights`, computed once for all 128
+possible d). Nothing here depends on the model: a scorer gives the probability of every
+(b, S ⊆ d(b)) row in the order `subsets` lists them, and `BackgroundGame` folds them.
+
+What depends only on the background — its schema columns, each value's code for telling
+rows apart — is computed when the background is first explained against, once per process
+and version (`PreparedPipeline.background_game`). Nothing about any passenger is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ml_pipeline.features import Columns
+from ml_pipeline.prepared_steps import schema_columns
+from ml_pipeline.schema import FEATURE_NAMES
+
+INPUTS = len(FEATURE_NAMES)
+COALITIONS = 2**INPUTS
+_BITS = np.arange(INPUTS)
+_POWERS = 1 << _BITS
+
+
+def _shapley_weights() -> np.ndarray:
+    """W such that the Shapley values are v @ W for the 128 coalition values v: input i
+    gains s!(n−s−1)!/n! · (v(S ∪ {i}) − v(S)) for every coalition S without it, |S| = s."""
+    n = INPUTS
+    weight = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
+    matrix = np.zeros((COALITIONS, n))
+    for mask in range(COALITIONS):
+        size = bin(mask).count("1")
+        for i in range(n):
+            if mask >> i & 1:
+                matrix[mask, i] += weight[size - 1]
+            else:
+                matrix[mask, i] -= weight[size]
+    return matrix
+
+
+SHAPLEY_WEIGHTS = _shapley_weights()
+
+
+class Block(NamedTuple):
+    """What one background row's part of the game needs, given its differences d.
+
+    Attributes:
+        subsets: every S ⊆ d as a bit mask, in increasing order: ∅ (the background row
+            itself) first, d (the passenger's own row) last.
+        weights: row k sums W's rows of the coalitions that make the row of subsets[k],
+            so that the part's scores s add s @ weights to the Shapley values.
+    """
+
+    subsets: np.ndarray
+    weights: np.ndarray
+
+
+def _block(differs: int) -> Block:
+    members = [i for i in range(INPUTS) if differs >> i & 1]
+    masks = sorted(
+        sum(1 << members[j] for j in range(len(members)) if k >> j & 1)
+        for k in range(2 ** len(members))
+    )
+    folded = np.zeros((COALITIONS, INPUTS))
+    np.add.at(folded, np.arange(COALITIONS) & differs, SHAPLEY_WEIGHTS)
+    subsets = np.array(masks, dtype=np.int64)
+    return Block(subsets=subsets, weights=folded[subsets])
+
+
+# Every d's block, made once when first met.
+_BLOCKS: dict[int, Block] = {}
+
+
+def block(differs: int) -> Block:
+    found = _BLOCKS.get(differs)
+    if found is None:
+        found = _BLOCKS[differs] = _block(differs)
+    return found
+
+
+def subsets(differs: int) -> np.ndarray:
+    """Every subset of the inputs in `differs` (a bit mask), as `Block.subsets`."""
+    return block(differs).subsets
+
+
+def coalition_rows(
+    passenger: Columns, background: Columns, which: np.ndarray, taken: np.ndarray
+) -> Columns:
+    """Schema columns of the rows where row r is background row which[r] with the inputs in
+    taken[r] (a bit mask) given the passenger's values (one row of schema columns)."""
+    # Each input's values, the background's then the passenger's: a row takes position
+    # which[r], or the last one where it takes the passenger's value.
+    last = len(background[FEATURE_NAMES[0]])
+    source = np.where(taken[:, None] >> _BITS & 1, last, which[:, None]).T
+    return {
+        name: np.concatenate((background[name], passenger[name]))[source[position]]
+        for position, name in enumerate(FEATURE_NAMES)
+    }
+
+
+class BackgroundGame:
+    """A version's background, ready to explain passengers against.
+
+    Attributes:
+        background: the background passengers (schema names → values), as given.
+        columns: the same as schema columns.
+        codes: per background row and input, a number ≥ 1 standing for its value (equal
+            values, equal numbers; missing ones share one).
+        keys: per background row and set of inputs, a number that tells rows apart by
+            their values of those inputs (see `RowScorer`).
+    """
+
+    def __init__(self, background: Sequence[Mapping[str, Any]], scorer: CoalitionScorer) -> None:
+        self.background = list(background)
+        self.columns = schema_columns(self.background)
+        self.scorer = scorer
+        self._numbers: list[dict[str, int]] = []
+        codes = np.zeros((len(self.background), INPUTS), dtype=np.int64)
+        scales = np.ones(INPUTS, dtype=np.int64)
+        for position, name in enumerate(FEATURE_NAMES):
+            texts = [_text(value) for value in self.columns[name].tolist()]
+            numbers = {text: n for n, text in enumerate(sorted(set(texts)), start=1)}
+            codes[:, position] = [numbers[text] for text in texts]
+            self._numbers.append(numbers)
+            if position + 1 < INPUTS:
+                scales[position + 1] = scales[position] * (len(numbers) + 1)
+        self.codes = codes
+        # keys[b, mask]: the sum of background row b's scaled codes of the inputs in mask.
+        self.keys = ((np.arange(2**INPUTS)[:, None] >> _BITS & 1) @ (codes * scales).T).T
+
+    def differences(self, passenger: Columns) -> np.ndarray:
+        """d(b) for every background row b: bit i set where b's input i is not the
+        passenger's (a value missing on both sides is the same value)."""
+        codes = [
+            numbers.get(_text(passenger[name].tolist()[0]), 0)
+            for numbers, name in zip(self._numbers, FEATURE_NAMES, strict=True)
+        ]
+        return (self.codes != codes) @ _POWERS
+
+    def explain(self, passenger: Mapping[str, Any]) -> tuple[float, float, np.ndarray]:
+        """(probability, baseline, Shapley values in input order) for one passenger."""
+        columns = schema_columns([passenger])
+        differs = self.differences(columns)
+        blocks = [block(mask) for mask in differs.tolist()]
+        scores = self.scorer.scores(self, columns, differs, blocks)
+        shapley = scores @ np.concatenate([b.weights for b in blocks]) / len(blocks)
+        # Each block starts with its background row and ends with the passenger's own row.
+        starts = np.cumsum([0] + [len(b.subsets) for b in blocks[:-1]])
+        baseline = float(scores[starts].mean())
+        probability = float(scores[len(blocks[0].subsets) - 1])
+        return probability, baseline, shapley
+
+
+class CoalitionScorer:
+    """How a model scores a passenger's coalition rows against a background."""
+
+    def scores(
+        self,
+        game: BackgroundGame,
+        passenger: Columns,
+        differs: np.ndarray,
+        blocks: Sequence[Block],
+    ) -> np.ndarray:
+        """P(survived) of every (b, S ⊆ d(b)) row, block after block: background row b
+        given the passenger's values for the inputs in S (`differs`: each d(b))."""
+        raise NotImplementedError
+
+
+class RowScorer(CoalitionScorer):
+    """Every row through the model, each distinct one once: rows of different background
+    passengers coincide where those share the values the passenger's do not replace (and
+    every block ends with the passenger's own row)."""
+
+    def __init__(self, score: Callable[[Columns], np.ndarray]) -> None:
+        self._score = score
+
+    def scores(
+        self,
+        game: BackgroundGame,
+        passenger: Columns,
+        differs: np.ndarray,
+        blocks: Sequence[Block],
+    ) -> np.ndarray:
+        # A row's key sums the keys of the background values it keeps, the inputs where the
+        # background row differs and the passenger's value is not taken (the others are the
+        # passenger's values, which count 0).
+        which = np.repeat(np.arange(len(blocks)), [len(b.subsets) for b in blocks])
+        taken = np.concatenate([b.subsets for b in blocks])
+        key = game.keys[which, differs[which] & ~taken]
+        _, first, position = np.unique(key, return_index=True, return_inverse=True)
+        rows = coalition_rows(passenger, game.columns, which[first], taken[first])
+        return np.asarray(self._score(rows), dtype=float)[position]
+
+
+class WeightedScorer(CoalitionScorer):
+    """A soft-voting ensemble's rows: its members' scores of the same rows, averaged with
+    its weights (as `VotingClassifier.predict_proba` averages them), so each member scores
+    them its own way."""
+
+    def __init__(self, members: Sequence[CoalitionScorer], weights: Sequence[float] | None):
+        self._members = list(members)
+        self._weights = None if weights is None else list(weights)
+
+    def scores(
+        self,
+        game: BackgroundGame,
+        passenger: Columns,
+        differs: np.ndarray,
+        blocks: Sequence[Block],
+    ) -> np.ndarray:
+        each = [member.scores(game, passenger, differs, blocks) for member in self._members]
+        return np.average(np.stack(each), axis=0, weights=self._weights)
+
+
+def _text(value: Any) -> str:
+    """A schema column's value as a key: missing values all alike, others by their repr."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return repr(value)
