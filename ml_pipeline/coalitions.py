@@ -16,6 +16,7 @@ and version (`PreparedPipeline.background_game`). Nothing about any passenger is
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -98,14 +99,13 @@ def coalition_rows(
 ) -> Columns:
     """Schema columns of the rows where row r is background row which[r] with the inputs in
     taken[r] (a bit mask) given the passenger's values (one row of schema columns)."""
-    # Each input's values, the background's then the passenger's: a row takes position
-    # which[r], or the last one where it takes the passenger's value.
-    last = len(background[FEATURE_NAMES[0]])
-    source = np.where(taken[:, None] >> _BITS & 1, last, which[:, None]).T
-    return {
-        name: np.concatenate((background[name], passenger[name]))[source[position]]
-        for position, name in enumerate(FEATURE_NAMES)
-    }
+    takes = (taken >> _BITS[:, None] & 1).astype(bool)
+    rows: Columns = {}
+    for position, name in enumerate(FEATURE_NAMES):
+        column = background[name][which]
+        column[takes[position]] = passenger[name][0]
+        rows[name] = column
+    return rows
 
 
 class BackgroundGame:
@@ -155,7 +155,7 @@ class BackgroundGame:
         scores = self.scorer.scores(self, columns, differs, blocks)
         shapley = scores @ np.concatenate([b.weights for b in blocks]) / len(blocks)
         # Each block starts with its background row and ends with the passenger's own row.
-        starts = np.cumsum([0] + [len(b.subsets) for b in blocks[:-1]])
+        starts = list(itertools.accumulate([0] + [len(b.subsets) for b in blocks[:-1]]))
         baseline = float(scores[starts].mean())
         probability = float(scores[len(blocks[0].subsets) - 1])
         return probability, baseline, shapley

@@ -98,18 +98,40 @@ def _prepare_column_transformer(transformer: ColumnTransformer) -> Step:
     names = list(transformer.get_feature_names_out())
     as_frame = getattr(transformer, "_sklearn_output_config", {}).get("transform") == "pandas"
     parts: list[Callable[[Columns], np.ndarray]] = []
-    for _name, part, columns in transformer.transformers_:
+    # With named columns out, imputers and passthrough parts are applied column by column
+    # (output name, input name, fitted statistic or None, whether it is a missing flag);
+    # None once a part of another kind is met.
+    by_column: list[tuple[str, str, float | None, bool]] | None = []
+    for part_name, part, columns in transformer.transformers_:
         selected = [inputs[c] for c in columns] if _positions(columns) else list(columns)
         if part == "drop" or not selected:
             continue
         # A fitted "passthrough" is kept as an identity FunctionTransformer.
         identity = isinstance(part, FunctionTransformer) and part.func is None
+        outputs = names[transformer.output_indices_[part_name]]
         if part == "passthrough" or identity:
             parts.append(_passthrough(selected))
+            if by_column is not None:
+                by_column += [
+                    (out, name, None, False) for out, name in zip(outputs, selected, strict=True)
+                ]
         elif isinstance(part, SimpleImputer):
             parts.append(_prepare_imputer(part, selected))
+            if by_column is not None:
+                filled = [
+                    (name, float(statistic), False)
+                    for name, statistic in zip(selected, part.statistics_, strict=True)
+                ]
+                flags = [(selected[i], None, True) for i in _flagged(part)]
+                by_column += [
+                    (out, *column) for out, column in zip(outputs, filled + flags, strict=True)
+                ]
         else:
             parts.append(_Lookup(part, selected))
+            by_column = None
+
+    if as_frame and by_column is not None:
+        return _column_by_column(by_column)
 
     def transform(values: Values) -> Values:
         columns = as_columns(values)
@@ -119,6 +141,31 @@ def _prepare_column_transformer(transformer: ColumnTransformer) -> Step:
         return matrix, names
 
     return transform
+
+
+def _column_by_column(plan: list[tuple[str, str, float | None, bool]]) -> Step:
+    """A ColumnTransformer of imputers and passthrough parts with named columns out: the
+    numbers its parts give (`_prepare_imputer`, `_passthrough`), one column at a time,
+    without stacking them into a matrix and taking it apart again."""
+
+    def transform(values: Values) -> Values:
+        columns = as_columns(values)
+        made: Columns = {}
+        for out, name, statistic, flag in plan:
+            column = np.asarray(columns[name], dtype=float)
+            if flag:
+                made[out] = np.isnan(column).astype(float)
+            elif statistic is None:
+                made[out] = column
+            else:
+                made[out] = np.where(np.isnan(column), statistic, column)
+        return made
+
+    return transform
+
+
+def _flagged(imputer: SimpleImputer) -> list[int]:
+    return list(imputer.indicator_.features_) if imputer.add_indicator else []
 
 
 def _positions(columns: Any) -> bool:
@@ -138,7 +185,7 @@ def _prepare_imputer(imputer: SimpleImputer, selected: list[str]) -> Callable:
     missing_values = imputer.missing_values
     if not (isinstance(missing_values, float) and np.isnan(missing_values)):
         raise NotPreparable("an imputer of values other than NaN")
-    flagged = list(imputer.indicator_.features_) if imputer.add_indicator else []
+    flagged = _flagged(imputer)
     if imputer.add_indicator and imputer.indicator_.features != "missing-only":
         raise NotPreparable("an imputer flagging every feature")
 
