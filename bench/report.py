@@ -230,9 +230,11 @@ def explanation_table(explanations: dict[str, dict[str, float]]) -> list[str]:
         "thread)",
         "",
         "Exact Shapley values over the 7 inputs: 128 coalitions × the background passengers, "
-        "the rows that coincide scored once, in one model call.",
+        "each background passenger's part of the game folded on its own. *Rows computed*: the "
+        "distinct coalition rows scored, or for a logistic regression the rows its column "
+        "groups need, through the preprocessing (an ensemble's members each count theirs).",
         "",
-        "| algorithm | background | rows scored | scored only ms | explained ms "
+        "| algorithm | background | rows computed | scored only ms | explained ms "
         "| explanation's cost ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]

@@ -5,9 +5,17 @@ when each takes the explained passenger's values for the inputs in S. For backgr
 passenger b, only the inputs where b differs from the passenger, d(b), can change a row:
 coalition S makes the row of S ∩ d(b). So b's part of the game is its 2^|d(b)| rows, and
 since Shapley values are linear in the game, each part can be folded into the values on
-its own, with weights that depend on d(b) only (`block_weights`, computed once for all 128
-possible d). Nothing here depends on the model: a scorer gives the probability of every
-(b, S ⊆ d(b)) row in the order `subsets` lists them, and `BackgroundGame` folds them.
+its own, with weights that depend on d(b) only (`Block`, made once per process for each d
+met, of 128 possible). Nothing here depends on the model: a scorer gives the probability of
+every (b, S ⊆ d(b)) row, block after block, and `BackgroundGame` folds them. That is the
+same arithmetic as averaging all 128 × K rows per coalition and weighting the averages,
+summed in another order.
+
+`RowScorer` puts every distinct row through the model once: rows of different background
+passengers coincide where those share the values the passenger's do not replace.
+`WeightedScorer` averages a soft-voting ensemble's members' scores of the same rows, as the
+ensemble averages them, so that each member scores its own way (a logistic regression
+through `ml_pipeline.linear_coalitions`).
 
 What depends only on the background — its schema columns, each value's code for telling
 rows apart — is computed when the background is first explained against, once per process

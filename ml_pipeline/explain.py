@@ -11,9 +11,15 @@ passengers when each takes the explained passenger's values for the inputs in S 
 its own for the others. v(no input) is the baseline, v(every input) is the passenger's own
 probability, and each input's contribution is its Shapley-weighted average of
 v(S with it) − v(S without it) over the 2^7 = 128 sets of the other inputs. With seven inputs
-this is computed exactly, no sampling: 128 × K rows per passenger (K background passengers),
-the ones that coincide counted once, built as numpy columns and scored in one batched model
-call.
+this is computed exactly, no sampling, from 128 × K rows per passenger (K background
+passengers).
+
+A prepared pipeline (`PreparedPipeline.background_game`) explains against a background it
+prepared once, one passenger at a time, computing only what the rows differ in
+(`ml_pipeline.coalitions`; a logistic regression from its column groups,
+`ml_pipeline.linear_coalitions`). Any other model gets the plain method here: the rows, the
+ones that coincide counted once, built as numpy columns and scored in one batched model
+call. Both give the same numbers (tests/test_explanation_paths.py, to 1e-9).
 
 The background is chosen once, when the model is trained (`explanation_background`), and
 stored with the version, so the same passenger always gets the same explanation from it.
@@ -37,14 +43,14 @@ if TYPE_CHECKING:
     from ml_pipeline.features import Columns
 
 # How many training passengers the baseline averages over. An explained passenger costs
-# up to 128 × this many scored rows in one call (fewer: see `_distinct_rows`). Measured on
+# up to 128 × this many rows (far fewer are computed: see `ml_pipeline.coalitions`). Measured on
 # the bundled data against a background of 400: with 24 a contribution is within about 2–3
 # points of its value there, with 50 barely closer at twice the cost, with 16 up to 3.5
 # (bench/explanation_cost.py times it per algorithm).
 BACKGROUND_SIZE = 24
 
-# Passengers explained in one model call: a call's rows (up to 128 × background each) stay
-# within a few megabytes however many passengers a batch holds.
+# Passengers explained in one model call by the plain method: a call's rows (up to 128 ×
+# background each) stay within a few megabytes however many passengers a batch holds.
 PASSENGERS_PER_CALL = 32
 
 INPUTS = len(FEATURES)
@@ -120,15 +126,17 @@ def explain_many(
     passengers: Sequence[Mapping[str, Any]],
     background: Sequence[Mapping[str, Any]],
 ) -> list[Explanation]:
-    """`explain` for many passengers, in one model call per `PASSENGERS_PER_CALL`:
-    passenger by passenger, coalition by coalition, background row by background row, the
-    rows are stacked as columns and scored at once."""
+    """`explain` for many passengers: through a prepared pipeline's background game one by
+    one; by the plain method in one model call per `PASSENGERS_PER_CALL` (passenger by
+    passenger, coalition by coalition, background row by background row, the rows are
+    stacked as columns and scored at once)."""
     if not background:
         raise ValueError("an explanation needs at least one background passenger")
     game = getattr(pipeline, "background_game", None)
     prepared = game(background) if game is not None else None
     if prepared is not None:
-        # The quick path: one passenger at a time against the prepared background.
+        # The quick path: one passenger at a time against the prepared background (the
+        # rows of one passenger are already batched; a call per passenger costs little).
         return [_explanation(p, *prepared.explain(p)) for p in passengers]
     explained: list[Explanation] = []
     for start in range(0, len(passengers), PASSENGERS_PER_CALL):

@@ -221,8 +221,9 @@ def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titan
         # The model calls are timed for every family, whatever rounds ran.
         "| random_forest |",
         "| hist_gradient_boosting |",
-        # The explanation's cost, for every family and the calibrated default.
+        # The explanation's cost, for every family, the default ensemble and it calibrated.
         "| logreg | 24 |",
+        "| ensemble | 24 |",
         "| calibrated ensemble | 24 |",
     ):
         assert row in report
