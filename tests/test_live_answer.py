@@ -47,7 +47,9 @@ def test_a_keystrokes_answer_is_what_the_template_renders(client, active_version
     serving = selectors.model_versions_serving()
     page = version_page(version=serving.answering)
     form = PassengerForm(data, typical_fares=page.typical_fares)
-    context, status = answer_context(form, serving=serving, page=page, form_changed=False, log=False)
+    context, status = answer_context(
+        form, serving=serving, page=page, form_changed=False, log=False
+    )
     assert status == HTTPStatus.OK
     request = RequestFactory().get("/", data, **TYPING)
     rendered = render_to_string(HTMX_ANSWER, context, request=request)

@@ -37,12 +37,14 @@ def test_one_row_is_stored_as_bulk_create_stores_it(active_version):
     predictions_log([quick])
     reference = row(active_version, age=7.5)
     Prediction.objects.bulk_create([reference])
-    assert quick.pk is not None and quick.pk != reference.pk
+    assert quick.pk is not None
+    assert quick.pk != reference.pk
     saved, expected = Prediction.objects.get(pk=quick.pk), Prediction.objects.get(pk=reference.pk)
     assert stored(saved) == stored(expected)
     assert saved.inputs["age"] == 7.5
     assert before <= saved.created_at <= timezone.now() + timedelta(seconds=1)
-    assert saved.challenger_id is None and saved.challenger_probability is None
+    assert saved.challenger_id is None
+    assert saved.challenger_probability is None
 
 
 def test_each_row_gets_its_own_id(active_version):
