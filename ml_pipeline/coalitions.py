@@ -24,6 +24,7 @@ and version (`PreparedPipeline.background_game`). Nothing about any passenger is
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -37,8 +38,11 @@ from ml_pipeline.schema import FEATURE_NAMES
 
 INPUTS = len(FEATURE_NAMES)
 COALITIONS = 2**INPUTS
+ALL = COALITIONS - 1
 _BITS = np.arange(INPUTS)
 _POWERS = 1 << _BITS
+# _MEMBERS[mask, i]: whether input i is in the set `mask`.
+_MEMBERS = np.arange(COALITIONS)[:, None] >> _BITS & 1
 
 
 def _shapley_weights() -> np.ndarray:
@@ -58,6 +62,14 @@ def _shapley_weights() -> np.ndarray:
 
 
 SHAPLEY_WEIGHTS = _shapley_weights()
+
+
+class Passenger(NamedTuple):
+    """The explained passenger: one row of schema columns, and its value codes against the
+    background (`BackgroundGame.passenger_codes`)."""
+
+    columns: Columns
+    codes: np.ndarray
 
 
 class Block(NamedTuple):
@@ -122,49 +134,60 @@ class BackgroundGame:
     Attributes:
         background: the background passengers (schema names → values), as given.
         columns: the same as schema columns.
-        codes: per background row and input, a number ≥ 1 standing for its value (equal
-            values, equal numbers; missing ones share one).
-        keys: per background row and set of inputs, a number that tells rows apart by
-            their values of those inputs (see `RowScorer`).
+        codes: per background row and input, its value's rank among the background's
+            values of that input, doubled (2, 4, …: a passenger's value that none of them
+            has gets the odd number between its neighbours; missing values rank last).
+        keys: per background row and set of inputs, the sum of those inputs' codes, each
+            scaled as a digit of a number whose first input is the most significant: with
+            the passenger's codes for the other inputs it numbers a row, in the order of
+            its values (see `RowScorer`).
     """
 
     def __init__(self, background: Sequence[Mapping[str, Any]], scorer: CoalitionScorer) -> None:
         self.background = list(background)
         self.columns = schema_columns(self.background)
         self.scorer = scorer
-        self._numbers: list[dict[str, int]] = []
+        self._ranked: list[list[tuple[int, Any]]] = []
         codes = np.zeros((len(self.background), INPUTS), dtype=np.int64)
-        scales = np.ones(INPUTS, dtype=np.int64)
         for position, name in enumerate(FEATURE_NAMES):
-            texts = [_text(value) for value in self.columns[name].tolist()]
-            numbers = {text: n for n, text in enumerate(sorted(set(texts)), start=1)}
-            codes[:, position] = [numbers[text] for text in texts]
-            self._numbers.append(numbers)
-            if position + 1 < INPUTS:
-                scales[position + 1] = scales[position] * (len(numbers) + 1)
+            ranks = [_rank(value) for value in self.columns[name].tolist()]
+            ranked = sorted(set(ranks))
+            codes[:, position] = [2 * (ranked.index(rank) + 1) for rank in ranks]
+            self._ranked.append(ranked)
         self.codes = codes
+        digits = [2 * len(ranked) + 2 for ranked in self._ranked]
+        self._scales = np.array(
+            [math.prod(digits[position + 1 :]) for position in range(INPUTS)], dtype=np.int64
+        )
         # keys[b, mask]: the sum of background row b's scaled codes of the inputs in mask.
-        self.keys = ((np.arange(2**INPUTS)[:, None] >> _BITS & 1) @ (codes * scales).T).T
+        self.keys = (_MEMBERS @ (codes * self._scales).T).T
 
-    def differences(self, passenger: Columns) -> np.ndarray:
+    def passenger_codes(self, passenger: Columns) -> np.ndarray:
+        """The passenger's code for each input, as `codes` numbers the background's."""
+        codes = []
+        for ranked, name in zip(self._ranked, FEATURE_NAMES, strict=True):
+            rank = _rank(passenger[name].tolist()[0])
+            below = bisect.bisect_left(ranked, rank)
+            equal = below < len(ranked) and ranked[below] == rank
+            codes.append(2 * (below + 1) if equal else 2 * below + 1)
+        return np.array(codes, dtype=np.int64)
+
+    def differences(self, passenger_codes: np.ndarray) -> np.ndarray:
         """d(b) for every background row b: bit i set where b's input i is not the
         passenger's (a value missing on both sides is the same value)."""
-        codes = [
-            numbers.get(_text(passenger[name].tolist()[0]), 0)
-            for numbers, name in zip(self._numbers, FEATURE_NAMES, strict=True)
-        ]
-        return (self.codes != codes) @ _POWERS
+        return (self.codes != passenger_codes) @ _POWERS
 
     def explain(self, passenger: Mapping[str, Any]) -> tuple[float, float, np.ndarray]:
         """(probability, baseline, Shapley values in input order) for one passenger."""
         columns = schema_columns([passenger])
-        differs = self.differences(columns)
+        codes = self.passenger_codes(columns)
+        differs = self.differences(codes)
         blocks = [block(mask) for mask in differs.tolist()]
-        scores = self.scorer.scores(self, columns, differs, blocks)
+        scores = self.scorer.scores(self, Passenger(columns, codes), differs, blocks)
         shapley = scores @ np.concatenate([b.weights for b in blocks]) / len(blocks)
         # Each block starts with its background row and ends with the passenger's own row.
         starts = list(itertools.accumulate([0] + [len(b.subsets) for b in blocks[:-1]]))
-        baseline = float(scores[starts].mean())
+        baseline = float(scores[starts].sum()) / len(starts)
         probability = float(scores[len(blocks[0].subsets) - 1])
         return probability, baseline, shapley
 
@@ -175,7 +198,7 @@ class CoalitionScorer:
     def scores(
         self,
         game: BackgroundGame,
-        passenger: Columns,
+        passenger: Passenger,
         differs: np.ndarray,
         blocks: Sequence[Block],
     ) -> np.ndarray:
@@ -195,18 +218,21 @@ class RowScorer(CoalitionScorer):
     def scores(
         self,
         game: BackgroundGame,
-        passenger: Columns,
+        passenger: Passenger,
         differs: np.ndarray,
         blocks: Sequence[Block],
     ) -> np.ndarray:
-        # A row's key sums the keys of the background values it keeps, the inputs where the
-        # background row differs and the passenger's value is not taken (the others are the
-        # passenger's values, which count 0).
         which = np.repeat(np.arange(len(blocks)), [len(b.subsets) for b in blocks])
         taken = np.concatenate([b.subsets for b in blocks])
-        key = game.keys[which, differs[which] & ~taken]
+        # A row's number: the background row's digits of the inputs it keeps (where that
+        # row differs and the passenger's value is not taken), the passenger's of the
+        # others. Sorted by it, rows that follow the same branches of a tree come together,
+        # which the trees answer sooner than rows in any order.
+        kept = differs[which] & ~taken
+        own = _MEMBERS @ (passenger.codes * game._scales)
+        key = game.keys[which, kept] + own[~kept & ALL]
         _, first, position = np.unique(key, return_index=True, return_inverse=True)
-        rows = coalition_rows(passenger, game.columns, which[first], taken[first])
+        rows = coalition_rows(passenger.columns, game.columns, which[first], taken[first])
         return np.asarray(self._score(rows), dtype=float)[position]
 
 
@@ -222,7 +248,7 @@ class WeightedScorer(CoalitionScorer):
     def scores(
         self,
         game: BackgroundGame,
-        passenger: Columns,
+        passenger: Passenger,
         differs: np.ndarray,
         blocks: Sequence[Block],
     ) -> np.ndarray:
@@ -230,8 +256,8 @@ class WeightedScorer(CoalitionScorer):
         return np.average(np.stack(each), axis=0, weights=self._weights)
 
 
-def _text(value: Any) -> str:
-    """A schema column's value as a key: missing values all alike, others by their repr."""
+def _rank(value: Any) -> tuple[int, Any]:
+    """A schema column's value as it sorts: by value, missing ones last and all alike."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return repr(value)
+        return (1, "")
+    return (0, value)

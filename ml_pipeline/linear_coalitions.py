@@ -35,6 +35,7 @@ from ml_pipeline.coalitions import (
     BackgroundGame,
     Block,
     CoalitionScorer,
+    Passenger,
     coalition_rows,
     subsets,
 )
@@ -174,6 +175,7 @@ class LinearScorer(CoalitionScorer):
         self._needed: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         _, names = self._columns(schema_columns([default_passenger()]))
         self._groups, self._parts = _groups(names, reads, coefficients)
+        self._ones = np.ones(len(self._groups))
 
     def _columns(self, rows: Columns) -> tuple[np.ndarray, list[str]]:
         values: Values = rows
@@ -196,7 +198,7 @@ class LinearScorer(CoalitionScorer):
     def scores(
         self,
         game: BackgroundGame,
-        passenger: Columns,
+        passenger: Passenger,
         differs: np.ndarray,
         blocks: Sequence[Block],
     ) -> np.ndarray:
@@ -204,7 +206,7 @@ class LinearScorer(CoalitionScorer):
         needed = [known.get(mask) or self._rows_needed(mask) for mask in differs.tolist()]
         counts = [len(rows) for rows, _ in needed]
         rows = coalition_rows(
-            passenger,
+            passenger.columns,
             game.columns,
             np.repeat(np.arange(len(counts)), counts),
             np.concatenate([rows for rows, _ in needed]),
@@ -216,7 +218,7 @@ class LinearScorer(CoalitionScorer):
         starts = np.array([0, *itertools.accumulate(counts[:-1])]) * groups
         where = np.concatenate([where for _, where in needed])
         where += np.repeat(starts, [len(b.subsets) for b in blocks])[:, None]
-        return expit(parts[where] @ np.ones(groups) + self._intercept)
+        return expit(parts[where] @ self._ones + self._intercept)
 
 
 def _groups(
