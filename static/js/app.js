@@ -102,10 +102,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
 // on a replaced address (a same-document navigation, then the page's icon fetched and
 // decoded anew), and htmx would spend them before it swaps the answer in, so its own
 // history is off (templates/base.html) and the address is replaced here, once the answer is
-// painted: after the next frame. The entry is marked as htmx's, so that coming back to it
-// (from a #link) reloads it from the server as htmx would.
+// painted: after the next frame (at once in a hidden tab, which draws no frames). The entry
+// is marked as htmx's, so that coming back to it (from a #link) reloads it from the server
+// as htmx would.
 let addressToShow = null;
 function showAddress() {
+  if (addressToShow === null) return;
   history.replaceState({ htmx: true }, "", addressToShow);
   addressToShow = null;
 }
@@ -115,7 +117,11 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (!address || address === "false") return;
   const scheduled = addressToShow !== null;
   addressToShow = address; // a newer answer's address replaces one not yet shown
-  if (!scheduled) requestAnimationFrame(() => setTimeout(showAddress));
+  if (document.visibilityState === "hidden") {
+    showAddress();
+  } else if (!scheduled) {
+    requestAnimationFrame(() => setTimeout(showAddress));
+  }
 });
 
 // When a request fails outright (network down, server error), say so where the result is
