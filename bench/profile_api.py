@@ -52,7 +52,7 @@ INNER: list[tuple[str, tuple[str, ...]]] = [
             "ml_pipeline/explain.py:survival_probabilities",
         ),
     ),
-    ("log write", ("django/db/models/query.py:bulk_create",)),
+    ("log write", ("survival/predictions/log_write.py:predictions_log",)),
     ("metrics (count)", ("survival/ops/metrics.py:count_predictions",)),
 ]
 

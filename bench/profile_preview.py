@@ -245,10 +245,9 @@ def instrument() -> None:
 
     wrap_attribute(metrics, "count_previews", "metrics: count")
     wrap_attribute(metrics, "count_predictions", "metrics: count")
-    from survival.models import Prediction
+    from survival.predictions import services
 
-    manager = Prediction.objects
-    manager.bulk_create = charged("prediction log write (database)", manager.bulk_create)
+    wrap_attribute(services, "predictions_log", "prediction log write (database)")
 
 
 def breakdown(application, make_environ, requests: int) -> tuple[float, dict[str, float]]:

@@ -192,7 +192,7 @@ def in_process_tables(measured: Measured) -> list[str]:
         lines += [
             "",
             "## Batch (in-process, one thread: a CSV parsed, checked and scored by a logistic "
-            "regression)",
+            "regression, through the function /batch calls)",
             "",
             "| run | rows | seconds | rows/s |",
             "|---:|---:|---:|---:|",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ml_pipeline.errors import DataValidationError
-from ml_pipeline.schema import FEATURES, TARGET, to_frame
+from ml_pipeline.schema import FEATURES, TARGET, Feature, to_frame
 
 BUNDLED_DATA = Path(__file__).resolve().parent / "data" / "titanic3.csv"
 
@@ -90,11 +90,19 @@ def read_csv_table(raw: bytes, *, source: str) -> pd.DataFrame:
     if not raw.strip():
         raise DataValidationError(f"{source}: the file is empty.")
     try:
-        text = raw.decode("utf-8-sig")
+        raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataValidationError(f"{source}: not UTF-8 text (byte {exc.start}).") from exc
     try:
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+        # The bytes, known to be UTF-8, go to the parser as they are: handing it the decoded
+        # text makes it encode the text back to bytes first (a fifth of its time).
+        table = pd.read_csv(
+            io.BytesIO(raw),
+            encoding="utf-8-sig",
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise DataValidationError(f"{source}: not a readable CSV file ({exc}).") from exc
     return table.rename(columns=KAGGLE_COLUMNS).reset_index(drop=True)
@@ -170,49 +178,88 @@ def check_rows(table: pd.DataFrame) -> CheckedRows:
     breaches: list[RuleBreach] = []
     values: dict[str, pd.Series] = {}
     for feature in FEATURES:
-        column = table[feature.name].astype("string").str.strip()
-        empty = column.isna() | (column == "")
-        if empty.any() and not feature.missing_allowed_in_data:
-            breaches.append(RuleBreach(feature.name, "must not be empty", empty))
-        if feature.kind == "category":
-            allowed = [str(value) for value in feature.choice_values]
-            text_choices = isinstance(feature.choices[0][0], str)
-            as_text = column
-            if not text_choices:
-                # Numeric categories may be written "1" or "1.0". A file holds few distinct
-                # numbers, so each is spelled once and looked up for every row.
-                numeric = pd.to_numeric(column, errors="coerce")
-                spelled = {number: _plain_number(number) for number in numeric.dropna().unique()}
-                as_text = column.where(numeric.isna(), numeric.map(spelled))
-            bad = ~empty & ~as_text.isin(allowed)
-            if bad.any():
-                breaches.append(
-                    RuleBreach(feature.name, f"must be one of {', '.join(allowed)}", bad)
-                )
-            kept = as_text.where(~empty & ~bad)
-            if not text_choices:
-                kept = kept.map(dict(zip(allowed, feature.choice_values, strict=True)))
-            values[feature.name] = kept
-            continue
-        numbers = pd.to_numeric(column, errors="coerce")
-        kind = "a whole number" if feature.kind == "integer" else "a number"
-        bad = ~empty & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
-        if feature.kind == "integer":
-            bad |= numbers.notna() & (numbers % 1 != 0)
-        if bad.any():
-            breaches.append(RuleBreach(feature.name, f"must be {kind}", bad))
-        out_of_range = (
-            ~bad & numbers.notna() & ((numbers < feature.minimum) | (numbers > feature.maximum))
-        )
-        if out_of_range.any():
-            low, high = _plain_number(feature.minimum), _plain_number(feature.maximum)
-            breaches.append(
-                RuleBreach(feature.name, f"must be between {low} and {high}", out_of_range)
-            )
-        values[feature.name] = numbers.where(~bad & ~out_of_range)
+        distinct = DistinctValues.of(table[feature.name])
+        broken, kept = _check_values(feature, distinct.values)
+        for rule, mask in broken.items():
+            # A rule no distinct value breaks is broken by no row.
+            if mask.any():
+                rows = distinct.spread(mask)
+                if rows.any():
+                    breaches.append(RuleBreach(feature.name, rule, rows))
+        values[feature.name] = distinct.spread(kept)
     return CheckedRows(
         features=to_frame(pd.DataFrame(values, index=table.index)), breaches=breaches
     )
+
+
+@dataclass(frozen=True)
+class DistinctValues:
+    """A column as its distinct values, and for each row the position of its value among
+    them.
+
+    A file of passengers holds few distinct values per column (three classes, a few hundred
+    fares), so a check that looks at each value alone is run once per distinct value and
+    spread to the rows: the same answers as running it on every row, in a fraction of the
+    time (a large file's rows cost the parser's hashing, not a string operation each).
+
+    Attributes:
+        values: the distinct values, in order of first appearance, then one missing value
+            (None) standing for the empty cells.
+        positions: for each row, its value's position in `values` (-1, the last, when empty).
+        index: the column's index, given to what is spread.
+    """
+
+    values: pd.Series
+    positions: np.ndarray
+    index: pd.Index
+
+    @classmethod
+    def of(cls, column: pd.Series) -> DistinctValues:
+        positions, uniques = pd.factorize(column, use_na_sentinel=True)
+        values = pd.Series([*np.asarray(uniques, dtype=object), None], dtype=object)
+        return cls(values=values, positions=positions, index=column.index)
+
+    def spread(self, computed: pd.Series) -> pd.Series:
+        """A result per distinct value (aligned with `values`) as a result per row."""
+        return computed.iloc[self.positions].set_axis(self.index)
+
+
+def _check_values(feature: Feature, values: pd.Series) -> tuple[dict[str, pd.Series], pd.Series]:
+    """The rules of `feature` each value breaks ({rule: mask}, in the order they are
+    reported) and the values kept as the schema types them (NaN where a rule is broken).
+    Each value is judged alone (see `DistinctValues`)."""
+    broken: dict[str, pd.Series] = {}
+    column = values.astype("string").str.strip()
+    empty = column.isna() | (column == "")
+    if not feature.missing_allowed_in_data:
+        broken["must not be empty"] = empty
+    if feature.kind == "category":
+        allowed = [str(value) for value in feature.choice_values]
+        text_choices = isinstance(feature.choices[0][0], str)
+        as_text = column
+        if not text_choices:
+            # Numeric categories may be written "1" or "1.0": each number is spelled once.
+            numeric = pd.to_numeric(column, errors="coerce")
+            spelled = {number: _plain_number(number) for number in numeric.dropna().unique()}
+            as_text = column.where(numeric.isna(), numeric.map(spelled))
+        bad = ~empty & ~as_text.isin(allowed)
+        broken[f"must be one of {', '.join(allowed)}"] = bad
+        kept = as_text.where(~empty & ~bad)
+        if not text_choices:
+            kept = kept.map(dict(zip(allowed, feature.choice_values, strict=True)))
+        return broken, kept
+    numbers = pd.to_numeric(column, errors="coerce")
+    kind = "a whole number" if feature.kind == "integer" else "a number"
+    bad = ~empty & (numbers.isna() | ~np.isfinite(numbers.fillna(0)))
+    if feature.kind == "integer":
+        bad |= numbers.notna() & (numbers % 1 != 0)
+    broken[f"must be {kind}"] = bad
+    out_of_range = (
+        ~bad & numbers.notna() & ((numbers < feature.minimum) | (numbers > feature.maximum))
+    )
+    low, high = _plain_number(feature.minimum), _plain_number(feature.maximum)
+    broken[f"must be between {low} and {high}"] = out_of_range
+    return broken, numbers.where(~bad & ~out_of_range)
 
 
 def validate_table(table: pd.DataFrame, *, source: str) -> tuple[pd.DataFrame, pd.Series]:

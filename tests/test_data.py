@@ -155,3 +155,30 @@ def test_a_kaggle_test_file_without_the_target_has_every_feature_column():
 def test_text_that_is_not_utf8_is_refused():
     with pytest.raises(DataValidationError, match="not UTF-8"):
         read_csv_table("pclass,sex\n1,männlich\n".encode("latin-1"), source="upload.csv")
+
+
+def test_a_bad_value_is_reported_on_every_line_that_holds_it():
+    table = titanic_table().head(8).drop(columns=["survived"]).reset_index(drop=True)
+    table["age"] = ["old", "30", "old", "", " old ", "30", "1e3", "old"]
+    table.loc[[1, 5], "sibsp"] = "1.5"
+    checked = check_rows(table)
+    assert checked.rejected_lines() == {
+        2: ["column 'age' must be a number"],
+        3: ["column 'sibsp' must be a whole number"],
+        4: ["column 'age' must be a number"],
+        6: ["column 'age' must be a number"],
+        7: ["column 'sibsp' must be a whole number"],
+        8: ["column 'age' must be between 0 and 100"],
+        9: ["column 'age' must be a number"],
+    }
+    assert list(checked.features["age"].isna()) == [
+        True,
+        False,
+        True,
+        True,
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert list(checked.features["age"][[1, 5]]) == [30.0, 30.0]

@@ -26,6 +26,7 @@ from survival.predictions.explanation import (
     tenths_of,
     tenths_text,
 )
+from survival.predictions.log_write import predictions_log
 from survival.registry import selectors
 from survival.registry.artifacts import ModelUnavailableError, load_pipeline
 
@@ -176,7 +177,7 @@ def passengers_predict(
     ]
     # Every answered prediction is logged before its answer leaves, so none is lost; one
     # INSERT for the whole request, which also sets each row's id.
-    Prediction.objects.bulk_create(logged)
+    predictions_log(logged)
     metrics.count_predictions(version=version.version, channel=channel, count=len(logged))
     return [
         replace(outcome, prediction_id=row.pk)

@@ -17,6 +17,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -25,7 +26,7 @@ from django_htmx.http import replace_url, reswap
 from ml_pipeline.errors import PredictorError
 from ml_pipeline.schema import FEATURE_NAMES, default_passenger
 from survival.pages import HtmxHttpRequest, show_problem
-from survival.predictions import answers
+from survival.predictions import answers, card
 from survival.predictions.forms import FARE, PassengerForm
 from survival.predictions.presets import PRESETS, passenger_query
 from survival.predictions.services import PredictionOutcome, predict_survival
@@ -122,6 +123,34 @@ def _answer(
     form_changed: bool,
     log: bool,
 ) -> HttpResponse:
+    context, status = answer_context(
+        form, serving=serving, page=page, form_changed=form_changed, log=log
+    )
+    if not request.htmx:
+        return render(request, PAGE, context, status=status)
+    if context["outcome"] and not form_changed:
+        # The answer to every keystroke: what the partial renders, built directly.
+        response = HttpResponse(live_answer(context, form))
+        return replace_url(response, context["share_url"])
+    response = render(request, HTMX_ANSWER, context, status=status)
+    if status == HTTPStatus.UNPROCESSABLE_ENTITY:
+        # Keep the last good result on screen; the out-of-band parts of the answer mark it
+        # out of date and put each error next to its field.
+        response = reswap(response, "none")
+    # The address bar follows the answer shown (a link that reproduces it), and only that.
+    return replace_url(response, context.get("share_url", False))
+
+
+def answer_context(
+    form: PassengerForm,
+    *,
+    serving: selectors.ServingVersions | None,
+    page: VersionPage | None,
+    form_changed: bool,
+    log: bool,
+) -> tuple[dict[str, Any], HTTPStatus]:
+    """The page's context for the passenger in `form` (scored, and logged if `log`, when
+    valid) and the answer's status."""
     context: dict[str, Any] = {
         "form": form,
         "outcome": None,
@@ -145,15 +174,18 @@ def _answer(
             status = show_problem(context, exc)
         else:
             context.update(_described(outcome, form))
-    if not request.htmx:
-        return render(request, PAGE, context, status=status)
-    response = render(request, HTMX_ANSWER, context, status=status)
-    if status == HTTPStatus.UNPROCESSABLE_ENTITY:
-        # Keep the last good result on screen; the out-of-band parts of the answer mark it
-        # out of date and put each error next to its field.
-        response = reswap(response, "none")
-    # The address bar follows the answer shown (a link that reproduces it), and only that.
-    return replace_url(response, context.get("share_url", False))
+    return context, status
+
+
+def live_answer(context: dict[str, Any], form: PassengerForm) -> SafeString:
+    """The htmx answer to a valid passenger being edited in the form (see `card.live_answer`)."""
+    return card.live_answer(
+        card=context["card"],
+        summary=context["summary"],
+        verdict=context["verdict"],
+        fare_hint_id=f"{form[FARE].auto_id}_hint",
+        fare_hint=form.fare_hint(),
+    )
 
 
 def _described(outcome: PredictionOutcome, form: PassengerForm) -> dict[str, Any]:
@@ -161,14 +193,22 @@ def _described(outcome: PredictionOutcome, form: PassengerForm) -> dict[str, Any
     in the context already: it is the version the request read as answering)."""
     passenger = form.cleaned_data
     version = outcome.model_version
+    verdict = answers.verdict_for(probability=outcome.probability)
+    share_url = f"{_home_address(get_script_prefix())}?{passenger_query(passenger)}"
     return {
         "outcome": outcome,
         "active_version": version,
-        "percentage": outcome.percentage_text,
-        "verdict": answers.verdict_for(probability=outcome.probability),
-        "likeness": answers.passengers_like_this_one(version=version, passenger=passenger),
-        "fare_used": passenger[FARE] if form.fare_filled else None,
-        "share_url": f"{_home_address(get_script_prefix())}?{passenger_query(passenger)}",
+        "verdict": verdict,
+        "share_url": share_url,
+        "card": card.result_card(
+            outcome=outcome,
+            verdict=verdict,
+            page=version_page(version=version),
+            likeness=answers.passengers_like_this_one(version=version, passenger=passenger),
+            fare_used=passenger[FARE] if form.fare_filled else None,
+            share_url=share_url,
+        ),
+        "summary": card.answer_summary(outcome=outcome, verdict=verdict),
     }
 
 
