@@ -82,7 +82,7 @@ chromium: ## make sure a Chromium for Playwright exists (CHROMIUM_PATH overrides
 	@./scripts/ensure_chromium.sh
 
 clean: ## remove the virtual environment, the database (and with it every model), the caches: cache/ and artifacts/ (model files and plots), the cluster demo's folder
-	rm -rf $(VENV) db.sqlite3 cache .cluster artifacts/*.joblib artifacts/*.svg artifacts/.model-*
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm cache .cluster artifacts/*.joblib artifacts/*.svg artifacts/.model-*
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -115,6 +115,32 @@ def test_a_busy_indicator_shows_while_a_request_is_in_flight(page: Page, home_ur
     expect(busy).to_be_hidden()
 
 
+def test_a_quick_answer_shows_no_busy_indicator(
+    page: Page, home_url, active_version, trained_logreg
+):
+    # The indicator waits a moment before it shows: an answer that comes at once paints no
+    # spinner and has no "Updating…" announced (the test above shows it for a slow one).
+    open_page(page, home_url)
+    page.evaluate(
+        """() => {
+          window.__busyWhenSent = [];
+          document.addEventListener("htmx:beforeSend", () => {
+            const busy = document.getElementById("busy");
+            window.__busyWhenSent.push([
+              busy.classList.contains("htmx-request"), getComputedStyle(busy).visibility,
+            ]);
+          });
+        }"""
+    )
+    page.select_option("#id_sex", "female")
+    expect(page.locator("#result .probability")).to_have_text(
+        expected_percent(trained_logreg, sex="female")
+    )
+    # In flight (htmx marked it), yet not shown.
+    assert page.evaluate("window.__busyWhenSent") == [[True, "hidden"]]
+    expect(page.locator("#busy")).to_be_hidden()
+
+
 def test_half_typed_input_keeps_the_last_result_marked_out_of_date(
     page: Page, home_url, active_version, trained_logreg
 ):

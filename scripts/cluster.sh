@@ -47,4 +47,5 @@ mkdir -p "$CLUSTER_DIR"/{redis,host-a,host-b,worker,metrics-a,metrics-b}
 .venv/bin/python manage.py collectstatic --noinput --verbosity 0
 ARTIFACTS_DIR="$CLUSTER_DIR/host-a" .venv/bin/python manage.py train --activate --skip-if-active
 echo "Host A: http://$HOST:$CLUSTER_PORT_A/  host B: http://$HOST:$CLUSTER_PORT_B/  (Ctrl-C stops all)"
+echo "manage.py commands for these hosts: DATABASE_URL=$DATABASE_URL .venv/bin/python manage.py …"
 exec .venv/bin/honcho --no-colour --env /dev/null --procfile Procfile.cluster start

@@ -90,8 +90,39 @@ function syncFieldStates() {
     }
   });
 }
-document.addEventListener("htmx:oobAfterSwap", syncFieldStates);
-document.addEventListener("htmx:afterSwap", syncFieldStates);
+// Once per answer, after all its parts are in: htmx fires htmx:afterSwap on the request's
+// target after the out-of-band parts (then again on each of those), and htmx:oobAfterSwap
+// many times over (on every part swapped so far, after each part).
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (event.target === event.detail.target) syncFieldStates();
+});
+
+// The address bar follows every answer: the server names the answer's address in
+// HX-Replace-Url ("false" when there is none to show). Chromium spends several milliseconds
+// on a replaced address (a same-document navigation, then the page's icon fetched and
+// decoded anew), and htmx would spend them before it swaps the answer in, so its own
+// history is off (templates/base.html) and the address is replaced here, once the answer is
+// painted: after the next frame (at once in a hidden tab, which draws no frames). The entry
+// is marked as htmx's, so that coming back to it (from a #link) reloads it from the server
+// as htmx would.
+let addressToShow = null;
+function showAddress() {
+  if (addressToShow === null) return;
+  history.replaceState({ htmx: true }, "", addressToShow);
+  addressToShow = null;
+}
+document.addEventListener("htmx:afterRequest", (event) => {
+  const xhr = event.detail.xhr;
+  const address = event.detail.successful && xhr ? xhr.getResponseHeader("HX-Replace-Url") : null;
+  if (!address || address === "false") return;
+  const scheduled = addressToShow !== null;
+  addressToShow = address; // a newer answer's address replaces one not yet shown
+  if (document.visibilityState === "hidden") {
+    showAddress();
+  } else if (!scheduled) {
+    requestAnimationFrame(() => setTimeout(showAddress));
+  }
+});
 
 // When a request fails outright (network down, server error), say so where the result is
 // instead of leaving an old answer as if nothing happened.
