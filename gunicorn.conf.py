@@ -7,18 +7,21 @@ from pathlib import Path
 
 from gunicorn.http import wsgi
 
-# Threaded workers (measured against sync workers under wrk with 8 connections, 2 workers,
-# the JSON predict): a sync worker answers one request per connection and closes it, so
-# every request pays a new TCP connection, while a threaded worker keeps connections alive
-# (`keepalive` seconds between requests). That cut the workers' CPU time per request by about
-# 30% (sync 4.7–5.0 ms, 4 threads 2.9–3.6 ms, on a shared 2-core machine). 4 threads per
-# worker: with 2 threads the workers held too few connections to gain (4.8 ms); 8 gained no
-# more than 4. The model's maths runs in numpy and the log write waits on the database, so
-# threads of one worker seldom queue on the interpreter for long. `--preload` (one import
-# of the app in the master) was left out: it would import the app before `on_starting`
-# below sets the metrics folder.
+# Threaded workers, one thread each by default (WEB_THREADS). The threaded worker keeps
+# connections alive (`keepalive` seconds between requests), where a sync worker answers one
+# request per connection and closes it, so every request would pay a new TCP connection:
+# that cut the workers' CPU time per request by about 30% (sync 4.7–5.0 ms, threaded
+# 2.9–3.6 ms, on a shared 2-core machine). One thread, not four: side by side under wrk (8
+# connections, 2 workers, three alternating rounds), 1, 2 and 4 threads answered about as
+# many requests, but with more threads the p99 grew from about 1.5 to 3–12 times the
+# median. A preview is CPU work in Python, so threads of one worker only queue on the
+# interpreter, and a thread that holds SQLite's write lock (the prediction log, the rate
+# counts) while it waits for the interpreter makes every other writer back off and sleep.
+# With PostgreSQL, where a request waits on the network, WEB_THREADS=4 may serve more.
+# `--preload` (one import of the app in the master) was left out: it would import the app
+# before `on_starting` below sets the metrics folder.
 worker_class = "gthread"
-threads = 4
+threads = int(os.environ.get("WEB_THREADS", "1"))
 keepalive = 5
 
 # The folder this master made for the workers' metrics, removed when it exits.
