@@ -7,20 +7,20 @@ from pathlib import Path
 
 from gunicorn.http import wsgi
 
-# Threaded workers, one thread each by default (WEB_THREADS). The threaded worker keeps
-# connections alive (`keepalive` seconds between requests), where a sync worker answers one
-# request per connection and closes it, so every request would pay a new TCP connection:
-# that cut the workers' CPU time per request by about 30% (sync 4.7–5.0 ms, threaded
-# 2.9–3.6 ms, on a shared 2-core machine). One thread, not four: side by side under wrk (8
-# connections, 2 workers, three alternating rounds), 1, 2 and 4 threads answered about as
-# many requests, but with more threads the p99 grew from about 1.5 to 3–12 times the
-# median. A preview is CPU work in Python, so threads of one worker only queue on the
-# interpreter, and a thread that holds SQLite's write lock (the prediction log, the rate
-# counts) while it waits for the interpreter makes every other writer back off and sleep.
-# With PostgreSQL, where a request waits on the network, WEB_THREADS=4 may serve more.
-# `--preload` (one import of the app in the master) was left out: it would import the app
-# before `on_starting` below sets the metrics folder.
-worker_class = "gthread"
+# Sync workers: each answers one request at a time and closes the connection. Measured side
+# by side under wrk (8 connections, 2 workers, the htmx preview and the JSON predict, three
+# alternating rounds each, logistic regression, SQLite): sync workers used 1.59–1.75 ms of
+# CPU per request against 1.72–1.99 for threaded workers with keep-alive and one thread,
+# answered 1,030–1,170 requests/s against 530–1,100, and kept the p99 within 1.3–1.6 times
+# the median, where threaded workers reached 2–7 times. (The threaded worker's own
+# bookkeeping costs more than a new loopback connection per request; with 2 and 4 threads
+# the p99 grew further: a preview is CPU work in Python, so threads of one worker queue on
+# the interpreter, and one that holds SQLite's write lock while it waits makes every other
+# writer back off and sleep.) WEB_THREADS above 1 turns the workers into gunicorn's threaded
+# ones, with keep-alive: with PostgreSQL, where a request waits on the network, that may
+# serve more. `--preload` (one import of the app in the master) was left out: it would
+# import the app before `on_starting` below sets the metrics folder.
+worker_class = "sync"
 threads = int(os.environ.get("WEB_THREADS", "1"))
 keepalive = 5
 

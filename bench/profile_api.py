@@ -90,6 +90,8 @@ def main() -> None:
 
     state = Path(tempfile.mkdtemp(prefix="titanic-profile-"))
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(40))
+    # One maths thread, as `make serve` runs the workers.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{state / 'db.sqlite3'}")
     os.environ.setdefault("ARTIFACTS_DIR", str(state / "artifacts"))
     os.environ.setdefault("DJANGO_CACHE_LOCATION", str(state / "cache"))

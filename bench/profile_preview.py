@@ -50,6 +50,8 @@ def configure(state: Path) -> None:
             "ARTIFACTS_DIR": str(state / "artifacts"),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "LOG_LEVEL": "WARNING",
+            # One maths thread, as `make serve` runs the workers.
+            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
         }
     )
     import django

@@ -275,8 +275,8 @@ def render_report(options, started, load_before, measured: Measured) -> str:
         f"- Load average when it started: {', '.join(f'{x:.2f}' for x in load_before)} "
         "(the machine is shared; other work competes for the same cores).",
         f"- Every app: gunicorn with {options.workers} worker(s), on 127.0.0.1 (ours and the "
-        "empty Django view with gunicorn.conf.py: gthread, one thread per worker unless "
-        "WEB_THREADS says, keep-alive; the "
+        "empty Django view with gunicorn.conf.py: sync workers unless WEB_THREADS asks "
+        "for threads; the "
         "references and the bare floor with gunicorn's defaults: sync), all started "
         f"once and left up; wrk with {options.connections} connections loads one app at a "
         f"time, {options.duration:g} s measured per app and run ({options.warmup:g} s warm-up "
