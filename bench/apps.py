@@ -303,7 +303,6 @@ def _start_gunicorn(
         app,
         f"--workers={options.workers}",
         f"--bind=127.0.0.1:{port}",
-        "--access-logfile=-",
         "--no-control-socket",
         *extra,
     ]
