@@ -240,6 +240,10 @@ def instrument() -> None:
     if hasattr(views, "version_page"):
         wrap_attribute(views, "version_page", "page facts (fares, base rate, likeness)")
     wrap_attribute(views, "render", "template render")
+    from survival.predictions import card
+
+    for builder in ("result_card", "answer_summary", "live_answer"):
+        wrap_attribute(card, builder, "answer HTML (card.py)")
     wrap_attribute(forms.PassengerBoundField, "as_field_group", "template render: form fields")
     wrap_attribute(views, "replace_url", "response headers (htmx)")
     wrap_attribute(views, "reswap", "response headers (htmx)")
