@@ -21,18 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ScoredTable:
-    """A CSV of passengers scored by one version.
-
-    Attributes:
-        version: the version that scored it.
-        scored: one row per valid input row, in file order, indexed by file line number:
-            PassengerId (only when the file has one), Survived (0/1), Probability (0–1).
-        rejected: {file line number: [reasons]} for rows that could not be scored.
-        outcomes: the file's true 0/1 outcomes for the scored rows, when it has a target
-            column (Kaggle "Survived" or titanic3 "survived"); else None.
-        total_rows: rows in the file.
-        ids: the file's identifying columns (PassengerId, name) for every row, indexed by
-            line number, under the file's own column names; no columns when it has none.
+    """A CSV of passengers scored by one version: the version, and the fields of
+    `ml_pipeline.batch.CsvScores` (what each holds is said there).
     """
 
     version: ModelVersion
