@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -102,6 +103,12 @@ def test_a_training_job_from_the_admin_runs_to_the_end_and_registers_a_version(
     assert "The promotion gate passes" in html
     assert reverse("survival:model_card", args=[version.version]) in html
     assert f"{version.holdout_metrics['roc_auc']:.3f}" in html
+    # Every cell of the metrics table is a number the version recorded, none left blank.
+    accuracy = re.search(r'<th scope="row">Accuracy</th><td>([^<]*)</td><td>([^<]*)</td>', html)
+    assert accuracy.groups() == (
+        f"{version.cv_metrics['accuracy']['mean']:.3f}",
+        f"{version.holdout_metrics['accuracy']:.3f}",
+    )
     # Finished: the page no longer polls, nor refreshes itself.
     assert "hx-trigger" not in html
     assert 'http-equiv="refresh"' not in html

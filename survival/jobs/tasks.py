@@ -116,6 +116,7 @@ def _train(job: Job) -> JobOutcome:
             "data_rows": result.data_rows,
             "cv_roc_auc": cv["roc_auc"]["mean"],
             "cv_brier": cv["brier"]["mean"],
+            "cv_accuracy": cv["accuracy"]["mean"],
             "holdout_roc_auc": holdout["roc_auc"],
             "holdout_accuracy": holdout["accuracy"],
             "holdout_brier": holdout["brier"],
