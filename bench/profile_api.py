@@ -42,7 +42,7 @@ GUARDED = "survival/api/guards.py:guarded"
 OPERATION = "ninja/operation.py:run"
 ENDPOINT = "survival/api/endpoints.py:predict"
 INNER: list[tuple[str, tuple[str, ...]]] = [
-    ("throttle", ("survival/api/guards.py:allow_request",)),
+    ("throttle", ("survival/api/rate_window.py:allow_request",)),
     ("serving read", ("survival/registry/selectors.py:model_versions_serving",)),
     ("explanation", ("ml_pipeline/explain.py:explain_many",)),
     (

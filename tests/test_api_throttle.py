@@ -1,5 +1,7 @@
 """The API's rate limit per client: 429 with Retry-After, per address, the window, exact
-counting, and what it does not limit."""
+counting, and what it does not limit. The tests' cache is a memory one per process; the
+host's SQLite cache, which `make serve` counts in, is tested here too (Redis:
+test_redis_faults, the counts on each cache: test_rate_window)."""
 
 from __future__ import annotations
 
@@ -60,6 +62,43 @@ def test_a_client_may_send_again_when_its_window_closes(
     # The window opened with the first request: 15 of its 60 seconds are left.
     assert refused["Retry-After"] == "15"
     clock[0] += 15
+    assert [post(client, passenger()).status_code for _ in range(4)] == [HTTPStatus.OK] * 3 + [
+        HTTPStatus.TOO_MANY_REQUESTS
+    ]
+    assert Prediction.objects.count() == 6
+
+
+def test_on_the_host_cache_the_call_past_the_rate_waits_for_the_window(
+    client, active_version, low_rate, settings, tmp_path, monkeypatch
+):
+    backend = "survival.ops.host_cache.SQLiteCache"
+    settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path)}}
+    clock = [1_000_000.0]
+    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: clock[0]))
+    assert [post(client, passenger()).status_code for _ in range(3)] == [HTTPStatus.OK] * 3
+    clock[0] += 59.5
+    refused = post(client, passenger())
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert refused["Retry-After"] == "1"
+    assert refused.json() == {"detail": TOO_MANY_REQUESTS.format(seconds=1)}
+    clock[0] += 0.5
+    assert post(client, passenger()).status_code == HTTPStatus.OK
+    assert Prediction.objects.count() == 4
+
+
+def test_a_window_holds_the_rate_but_two_windows_meet(
+    client, active_version, low_rate, monkeypatch
+):
+    # What the README says the limit allows: the count per window, and so at most twice
+    # the count in one period that spans the end of a window and the start of the next.
+    clock = [1_000_000.0]
+    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: clock[0]))
+    post(client, passenger())
+    clock[0] += 59
+    assert [post(client, passenger()).status_code for _ in range(3)] == [HTTPStatus.OK] * 2 + [
+        HTTPStatus.TOO_MANY_REQUESTS
+    ]
+    clock[0] += 1
     assert [post(client, passenger()).status_code for _ in range(4)] == [HTTPStatus.OK] * 3 + [
         HTTPStatus.TOO_MANY_REQUESTS
     ]

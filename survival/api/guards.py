@@ -11,37 +11,29 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from ninja.throttling import AnonRateThrottle
 
-from survival.api.cache_faults import allow_unless_cache_fails
 from survival.api.keys import key_of
+from survival.api.rate_window import WindowThrottle
 
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
 NOT_JSON_CONTENT_TYPE = "The request body must be sent with Content-Type: application/json."
 
 
-class PredictThrottle(AnonRateThrottle):
-    """django-ninja's per-client limit (client = address, see NINJA_NUM_PROXIES) at
-    settings.API_PREDICT_RATE: a client may send that many requests in any window of the
-    rate's period. The rate is read on each request, so it can change without rebuilding
-    the API; the counts live in Django's default cache, so the limit holds across workers
-    and hosts that share it. A call with an API key is limited by its key instead
-    (keys.KeyThrottle)."""
+class PredictThrottle(WindowThrottle):
+    """The per-client limit (client = address, see NINJA_NUM_PROXIES) at
+    settings.API_PREDICT_RATE: a client may send that many requests in a window that opens
+    with its first request and lasts the rate's period (rate_window says exactly what that
+    allows). The rate is read on each request, so it can change without rebuilding the API;
+    the counts live in Django's default cache, so the limit holds across workers and hosts
+    that share it. A call with an API key is limited by its key instead (keys.KeyThrottle)."""
 
     scope = "predict"
 
-    def __init__(self) -> None:
-        super().__init__(settings.API_PREDICT_RATE)
+    def rate(self, request: HttpRequest) -> str:
+        return settings.API_PREDICT_RATE
 
-    def allow_request(self, request: HttpRequest) -> bool:
-        self.rate = settings.API_PREDICT_RATE
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        # Redis down: through or 503, as API_THROTTLE_FAIL_OPEN says (cache_faults).
-        return allow_unless_cache_fails(lambda: super(PredictThrottle, self).allow_request(request))
-
-    def get_cache_key(self, request: HttpRequest) -> str | None:
-        # ninja's own skips any request with request.auth, which anonymous calls have too.
+    def cache_key(self, request: HttpRequest) -> str | None:
         if key_of(request) is not None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -18,9 +18,8 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer
-from ninja.throttling import SimpleRateThrottle
 
-from survival.api.cache_faults import allow_unless_cache_fails
+from survival.api.rate_window import WindowThrottle
 from survival.apikeys.services import (
     KEY_REQUIRED,
     ApiKeyMissingError,
@@ -72,30 +71,23 @@ def key_name_of(request: HttpRequest) -> str:
     return api_key.name if api_key else ""
 
 
-class KeyThrottle(SimpleRateThrottle):
+class KeyThrottle(WindowThrottle):
     """The rate limit of a keyed call: the key's own rate (or API_KEY_RATE), counted per key
-    in Django's default cache, so the limit holds across workers and hosts that share it.
-    Anonymous calls pass here (guards.PredictThrottle counts them)."""
+    in Django's default cache (in windows, see rate_window), so the limit holds across
+    workers and hosts that share it. Anonymous calls pass here (guards.PredictThrottle
+    counts them)."""
 
     scope = "predict-key"
 
-    def __init__(self) -> None:
-        super().__init__(settings.API_KEY_RATE)
+    def rate(self, request: HttpRequest) -> str:
+        api_key = key_of(request)
+        return api_key_rate(api_key) if api_key else settings.API_KEY_RATE
 
-    def get_cache_key(self, request: HttpRequest) -> str | None:
+    def cache_key(self, request: HttpRequest) -> str | None:
         api_key = key_of(request)
         if api_key is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": api_key.pk}
-
-    def allow_request(self, request: HttpRequest) -> bool:
-        api_key = key_of(request)
-        if api_key is None:
-            return True
-        self.rate = api_key_rate(api_key)
-        self.num_requests, self.duration = self.parse_rate(self.rate)
-        # Redis down: through or 503, as API_THROTTLE_FAIL_OPEN says (cache_faults).
-        return allow_unless_cache_fails(lambda: super(KeyThrottle, self).allow_request(request))
 
 
 class FeedbackKeyThrottle(KeyThrottle):

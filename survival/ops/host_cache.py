@@ -1,13 +1,17 @@
 """A Django cache in one SQLite file: shared by every process and thread of a host, as
 Django's file cache is, for a fraction of its cost.
 
-The cache's one job here is the API's rate limit (django-ninja's throttle reads a client's
-recent request times and writes them back on every request). Django's FileBasedCache writes
-each value to a new temporary file, renames it over the old one and lists the folder to
-decide whether to cull: several file-system calls per request, which measured 0.3–1 ms of a
-request's 1–3 ms (bench/profile_api.py). Here a read is one indexed SELECT and a write one
-UPSERT in a write-ahead-logged file; nothing is synced to disk, because throttle counts
-lost to a power cut cost nothing.
+The cache's one job here is the API's rate limit (survival.api.rate_window: one count per
+client and period, added to on every request). Django's FileBasedCache writes each value to
+a new temporary file, renames it over the old one and lists the folder to decide whether to
+cull: several file-system calls per request, which measured 0.3–1 ms of a request's 1–3 ms
+(bench/profile_api.py). Here a read is one indexed SELECT, a write one UPSERT and a count
+(`count_in_window`) one UPSERT … RETURNING, so two workers adding to the same count at once
+both see their own addition; the file is write-ahead-logged and nothing is synced to disk,
+because rate counts lost to a power cut cost nothing.
+
+Integers are stored as SQLite integers (as Django's Redis cache stores them as Redis
+integers), everything else pickled.
 
 LOCATION is a folder (as for the file cache); the database is `cache.sqlite3` in it.
 """
@@ -76,7 +80,7 @@ class SQLiteCache(BaseCache):
             )
             .fetchone()
         )
-        return default if row is None else pickle.loads(row[0])
+        return default if row is None else _decoded(row[0])
 
     def set(
         self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -85,7 +89,7 @@ class SQLiteCache(BaseCache):
         self._write(
             "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
-            (key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL), self._expiry(timeout)),
+            (key, _encoded(value), self._expiry(timeout)),
         )
 
     def add(
@@ -97,7 +101,7 @@ class SQLiteCache(BaseCache):
             "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires "
             "WHERE cache.expires IS NOT NULL AND cache.expires <= ?",
-            (key, pickle.dumps(value, pickle.HIGHEST_PROTOCOL), self._expiry(timeout), time.time()),
+            (key, _encoded(value), self._expiry(timeout), time.time()),
         )
         return cursor.rowcount == 1
 
@@ -117,6 +121,24 @@ class SQLiteCache(BaseCache):
         sentinel = object()
         return self.get(key, sentinel, version=version) is not sentinel
 
+    def count_in_window(self, key: str, seconds: int, now: float) -> tuple[int, float]:
+        """Adds one to the key's count and returns it with the seconds its window has left.
+        A key without a count, or whose window closed by `now`, starts a new window of
+        `seconds` at 1. One statement: concurrent callers each see their own addition."""
+        key = self.make_and_validate_key(key)
+        connection = self._connection()
+        # fetchall: the statement runs to its end, which ends its write transaction.
+        ((count, closes),) = connection.execute(
+            "INSERT INTO cache (key, value, expires) VALUES (?, 1, ?) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            " value = CASE WHEN cache.expires > ? THEN cache.value + 1 ELSE 1 END,"
+            " expires = CASE WHEN cache.expires > ? THEN cache.expires ELSE excluded.expires END "
+            "RETURNING value, expires",
+            (key, now + seconds, now, now),
+        ).fetchall()
+        self._written(connection)
+        return count, closes - now
+
     def clear(self) -> None:
         self._write("DELETE FROM cache", ())
 
@@ -127,7 +149,21 @@ class SQLiteCache(BaseCache):
     def _write(self, statement: str, parameters: tuple[Any, ...]) -> sqlite3.Cursor:
         connection = self._connection()
         cursor = connection.execute(statement, parameters)
+        self._written(connection)
+        return cursor
+
+    def _written(self, connection: sqlite3.Connection) -> None:
         self._writes += 1
         if self._writes % PURGE_EVERY == 0:
             connection.execute("DELETE FROM cache WHERE expires <= ?", (time.time(),))
-        return cursor
+
+
+def _encoded(value: Any) -> int | bytes:
+    # bool is an int too, but must come back as a bool; SQLite's integers have 64 bits.
+    if type(value) is int and -(2**63) <= value < 2**63:
+        return value
+    return pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+
+
+def _decoded(stored: int | bytes) -> Any:
+    return stored if isinstance(stored, int) else pickle.loads(stored)
