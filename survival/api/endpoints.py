@@ -15,7 +15,12 @@ from ninja import Body, Path
 from ninja.decorators import decorate_view
 
 from survival.api.errors import install_error_handlers
-from survival.api.guards import FeedbackThrottle, PredictThrottle, limit_json_body
+from survival.api.guards import (
+    FeedbackThrottle,
+    GuardedBodyParser,
+    PredictThrottle,
+    limit_json_body,
+)
 from survival.api.keys import (
     ApiKeyBearer,
     FeedbackKeyThrottle,
@@ -59,6 +64,7 @@ api = NinjaAPIWithKeys(
     urls_namespace="api-v1",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=GuardedBodyParser(),
 )
 install_error_handlers(api)
 # The prediction endpoints take an API key (optional unless API_REQUIRE_KEY is on); the

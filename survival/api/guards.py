@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from ninja.parser import Parser
 
 from survival.api.keys import key_of
 from survival.api.rate_window import WindowThrottle
@@ -18,6 +19,9 @@ from survival.api.rate_window import WindowThrottle
 BODY_TOO_LARGE = "The request body is larger than {limit} bytes."
 NOT_JSON = "The request body must be JSON (Content-Type: application/json)."
 NOT_JSON_CONTENT_TYPE = "The request body must be sent with Content-Type: application/json."
+# Where limit_json_body leaves the body it parsed, for GuardedBodyParser.
+_PARSED_BODY = "_guarded_json_body"
+_UNPARSED = object()
 
 
 class PredictThrottle(WindowThrottle):
@@ -72,9 +76,18 @@ def limit_json_body(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
                     {"detail": NOT_JSON_CONTENT_TYPE}, status=HTTPStatus.UNSUPPORTED_MEDIA_TYPE
                 )
             try:
-                json.loads(request.body)
+                setattr(request, _PARSED_BODY, json.loads(request.body))
             except ValueError:
                 return JsonResponse({"detail": NOT_JSON}, status=HTTPStatus.BAD_REQUEST)
         return view(request, *args, **kwargs)
 
     return guarded
+
+
+class GuardedBodyParser(Parser):
+    """ninja's JSON parser, which takes the body limit_json_body parsed rather than parsing
+    it a second time."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        parsed = getattr(request, _PARSED_BODY, _UNPARSED)
+        return super().parse_body(request) if parsed is _UNPARSED else parsed
