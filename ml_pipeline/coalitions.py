@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -199,6 +200,7 @@ class BackgroundGame:
         self.keys = (_MEMBERS @ (codes * self._scales).T).T
         # The last plans used, newest last (see `plan`).
         self._plans: dict[bytes, Plan] = {}
+        self._plans_lock = threading.Lock()
 
     def passenger_codes(self, passenger: Columns) -> np.ndarray:
         """The passenger's code for each input, as `codes` numbers the background's."""
@@ -219,12 +221,14 @@ class BackgroundGame:
         """The plan of this pattern of differences: kept from an earlier passenger with the
         same one, or made (and kept, in place of the one used longest ago)."""
         key = differs.tobytes()
-        found = self._plans.pop(key, None)
-        if found is None:
-            found = Plan(differs)
-            if len(self._plans) >= PLANS_KEPT:
-                del self._plans[next(iter(self._plans))]
-        self._plans[key] = found
+        # Threaded workers share the game: the bookkeeping is done by one thread at a time.
+        with self._plans_lock:
+            found = self._plans.pop(key, None)
+            if found is None:
+                found = Plan(differs)
+                if len(self._plans) >= PLANS_KEPT:
+                    del self._plans[next(iter(self._plans))]
+            self._plans[key] = found
         return found
 
     def explain(self, passenger: Mapping[str, Any]) -> tuple[float, float, np.ndarray]:
