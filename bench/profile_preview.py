@@ -3,13 +3,15 @@ preview (`GET /?…` with `HX-Request` and `HX-Trigger: passenger-fields`) and a
 form (`POST /predict/` from htmx, logged).
 
 The WSGI application is called directly, as gunicorn would call it under `make serve`
-(DEBUG off, Prometheus in multiprocess mode, a logistic regression active, SQLite), many
+(DEBUG off, Prometheus in multiprocess mode, a logistic regression active unless
+`--algorithm` says otherwise, SQLite), many
 times in a row. Each request's time is split by concern: the functions that do each job
 are wrapped with a timer that charges the time spent in them, and not in a nested concern,
 to that concern (the rest of the WSGI call is "handler"). A short cProfile run then lists
 the functions that cost the most, for the details.
 
 Usage: .venv/bin/python bench/profile_preview.py [--requests N] [--state DIR] [--top N]
+                                                [--algorithm auto]
 
 The state folder keeps the database and the trained model between runs (training takes a
 while); a new folder trains one.
@@ -37,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from passenger import PASSENGER  # noqa: E402
 
 
-def configure(state: Path) -> None:
+def configure(state: Path, algorithm: str) -> None:
     state.mkdir(parents=True, exist_ok=True)
     metrics_dir = Path(tempfile.mkdtemp(prefix="titanic-profile-metrics-"))
     os.environ.update(
@@ -63,8 +65,8 @@ def configure(state: Path) -> None:
 
     call_command("migrate", verbosity=0)
     if not ModelVersion.objects.filter(is_active=True).exists():
-        print("training a logistic regression (once per state folder)…", file=sys.stderr)
-        call_command("train", algorithm="logreg", activate=True, quiet=True)
+        print(f"training {algorithm} (once per state folder)…", file=sys.stderr)
+        call_command("train", algorithm=algorithm, activate=True, quiet=True)
 
 
 # ---- the requests ---------------------------------------------------------------------
@@ -296,8 +298,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--state", default=str(Path(tempfile.gettempdir()) / "titanic-profile"))
     parser.add_argument("--top", type=int, default=0, help="also list the N costliest functions")
+    parser.add_argument(
+        "--algorithm",
+        default="logreg",
+        help="what `train` fits in a new state folder (`auto`: train's own choice)",
+    )
     options = parser.parse_args()
-    configure(Path(options.state))
+    configure(Path(options.state), options.algorithm)
 
     from django.core.wsgi import get_wsgi_application
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -114,6 +115,42 @@ def subsets(differs: int) -> np.ndarray:
     return block(differs).subsets
 
 
+class Plan:
+    """Where each (b, S ⊆ d(b)) row sits, for one pattern of differences: everything the
+    explanation of a passenger needs that depends on d(b) for every background row b and
+    not on the passenger's values. Passengers who differ from the background in the same
+    inputs (the same sex, class and port, any other age…) share it, so a game keeps the
+    last few (`BackgroundGame.plan`).
+
+    Attributes:
+        differs: d(b) for every background row b, as `BackgroundGame.differences` gives.
+        blocks: each background row's block.
+        which: the background row of every (b, S) row, block after block.
+        taken: the S of every row.
+        weights: the blocks' weights stacked, to fold all the rows' scores at once.
+        starts: where each block starts (its background row's own row).
+        own: where the passenger's own row is (the end of the first block).
+        scorers: what each scorer derives from the plan, kept by the scorer (keyed by it).
+    """
+
+    __slots__ = ("blocks", "differs", "own", "scorers", "starts", "taken", "weights", "which")
+
+    def __init__(self, differs: np.ndarray) -> None:
+        self.differs = differs
+        self.blocks = [block(mask) for mask in differs.tolist()]
+        sizes = [len(b.subsets) for b in self.blocks]
+        self.which = np.repeat(np.arange(len(self.blocks)), sizes)
+        self.taken = np.concatenate([b.subsets for b in self.blocks])
+        self.weights = np.concatenate([b.weights for b in self.blocks])
+        self.starts = np.array(list(itertools.accumulate([0, *sizes[:-1]])))
+        self.own = sizes[0] - 1
+        self.scorers: dict[object, Any] = {}
+
+
+# Plans a game keeps: each holds a few dozen kilobytes (its stacked weights).
+PLANS_KEPT = 32
+
+
 def coalition_rows(
     passenger: Columns, background: Columns, which: np.ndarray, taken: np.ndarray
 ) -> Columns:
@@ -161,6 +198,9 @@ class BackgroundGame:
         )
         # keys[b, mask]: the sum of background row b's scaled codes of the inputs in mask.
         self.keys = (_MEMBERS @ (codes * self._scales).T).T
+        # The last plans used, newest last (see `plan`).
+        self._plans: dict[bytes, Plan] = {}
+        self._plans_lock = threading.Lock()
 
     def passenger_codes(self, passenger: Columns) -> np.ndarray:
         """The passenger's code for each input, as `codes` numbers the background's."""
@@ -177,33 +217,39 @@ class BackgroundGame:
         passenger's (a value missing on both sides is the same value)."""
         return (self.codes != passenger_codes) @ _POWERS
 
+    def plan(self, differs: np.ndarray) -> Plan:
+        """The plan of this pattern of differences: kept from an earlier passenger with the
+        same one, or made (and kept, in place of the one used longest ago)."""
+        key = differs.tobytes()
+        # Threaded workers share the game: the bookkeeping is done by one thread at a time.
+        with self._plans_lock:
+            found = self._plans.pop(key, None)
+            if found is None:
+                found = Plan(differs)
+                if len(self._plans) >= PLANS_KEPT:
+                    del self._plans[next(iter(self._plans))]
+            self._plans[key] = found
+        return found
+
     def explain(self, passenger: Mapping[str, Any]) -> tuple[float, float, np.ndarray]:
         """(probability, baseline, Shapley values in input order) for one passenger."""
         columns = schema_columns([passenger])
         codes = self.passenger_codes(columns)
-        differs = self.differences(codes)
-        blocks = [block(mask) for mask in differs.tolist()]
-        scores = self.scorer.scores(self, Passenger(columns, codes), differs, blocks)
-        shapley = scores @ np.concatenate([b.weights for b in blocks]) / len(blocks)
+        plan = self.plan(self.differences(codes))
+        scores = self.scorer.scores(self, Passenger(columns, codes), plan)
+        shapley = scores @ plan.weights / len(plan.blocks)
         # Each block starts with its background row and ends with the passenger's own row.
-        starts = list(itertools.accumulate([0] + [len(b.subsets) for b in blocks[:-1]]))
-        baseline = float(scores[starts].sum()) / len(starts)
-        probability = float(scores[len(blocks[0].subsets) - 1])
+        baseline = float(scores[plan.starts].sum()) / len(plan.starts)
+        probability = float(scores[plan.own])
         return probability, baseline, shapley
 
 
 class CoalitionScorer:
     """How a model scores a passenger's coalition rows against a background."""
 
-    def scores(
-        self,
-        game: BackgroundGame,
-        passenger: Passenger,
-        differs: np.ndarray,
-        blocks: Sequence[Block],
-    ) -> np.ndarray:
-        """P(survived) of every (b, S ⊆ d(b)) row, block after block: background row b
-        given the passenger's values for the inputs in S (`differs`: each d(b))."""
+    def scores(self, game: BackgroundGame, passenger: Passenger, plan: Plan) -> np.ndarray:
+        """P(survived) of every (b, S ⊆ d(b)) row, in the plan's order: background row b
+        given the passenger's values for the inputs in S."""
         raise NotImplementedError
 
 
@@ -215,20 +261,15 @@ class RowScorer(CoalitionScorer):
     def __init__(self, score: Callable[[Columns], np.ndarray]) -> None:
         self._score = score
 
-    def scores(
-        self,
-        game: BackgroundGame,
-        passenger: Passenger,
-        differs: np.ndarray,
-        blocks: Sequence[Block],
-    ) -> np.ndarray:
-        which = np.repeat(np.arange(len(blocks)), [len(b.subsets) for b in blocks])
-        taken = np.concatenate([b.subsets for b in blocks])
+    def scores(self, game: BackgroundGame, passenger: Passenger, plan: Plan) -> np.ndarray:
+        which, taken = plan.which, plan.taken
         # A row's number: the background row's digits of the inputs it keeps (where that
         # row differs and the passenger's value is not taken), the passenger's of the
         # others. Sorted by it, rows that follow the same branches of a tree come together,
         # which the trees answer sooner than rows in any order.
-        kept = differs[which] & ~taken
+        kept = plan.scorers.get(RowScorer)
+        if kept is None:
+            kept = plan.scorers[RowScorer] = plan.differs[which] & ~taken
         own = _MEMBERS @ (passenger.codes * game._scales)
         key = game.keys[which, kept] + own[~kept & ALL]
         _, first, position = np.unique(key, return_index=True, return_inverse=True)
@@ -245,14 +286,8 @@ class WeightedScorer(CoalitionScorer):
         self._members = list(members)
         self._weights = None if weights is None else list(weights)
 
-    def scores(
-        self,
-        game: BackgroundGame,
-        passenger: Passenger,
-        differs: np.ndarray,
-        blocks: Sequence[Block],
-    ) -> np.ndarray:
-        each = [member.scores(game, passenger, differs, blocks) for member in self._members]
+    def scores(self, game: BackgroundGame, passenger: Passenger, plan: Plan) -> np.ndarray:
+        each = [member.scores(game, passenger, plan) for member in self._members]
         return np.average(np.stack(each), axis=0, weights=self._weights)
 
 

@@ -20,7 +20,7 @@ work column by column, each output column reading its own input column.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -33,9 +33,9 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from ml_pipeline.coalitions import (
     BackgroundGame,
-    Block,
     CoalitionScorer,
     Passenger,
+    Plan,
     coalition_rows,
     subsets,
 )
@@ -195,30 +195,27 @@ class LinearScorer(CoalitionScorer):
             self._needed[differs] = found
         return found
 
-    def scores(
-        self,
-        game: BackgroundGame,
-        passenger: Passenger,
-        differs: np.ndarray,
-        blocks: Sequence[Block],
-    ) -> np.ndarray:
-        known = self._needed
-        needed = [known.get(mask) or self._rows_needed(mask) for mask in differs.tolist()]
-        counts = [len(rows) for rows, _ in needed]
-        rows = coalition_rows(
-            passenger.columns,
-            game.columns,
-            np.repeat(np.arange(len(counts)), counts),
-            np.concatenate([rows for rows, _ in needed]),
-        )
+    def scores(self, game: BackgroundGame, passenger: Passenger, plan: Plan) -> np.ndarray:
+        which, taken, where = plan.scorers.get(self) or self._layout(plan)
+        rows = coalition_rows(passenger.columns, game.columns, which, taken)
         matrix, _ = self._columns(rows)
         parts = (matrix @ self._parts).ravel()
+        return expit(parts[where] @ self._ones + self._intercept)
+
+    def _layout(self, plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows to compute for the plan (background row, coalition), and for each
+        (b, S) row and group, where its part is among their parts (kept on the plan)."""
+        needed = [self._rows_needed(mask) for mask in plan.differs.tolist()]
+        counts = [len(rows) for rows, _ in needed]
+        which = np.repeat(np.arange(len(counts)), counts)
+        taken = np.concatenate([rows for rows, _ in needed])
         # Each block's positions count from where its rows start among all.
         groups = len(self._groups)
         starts = np.array([0, *itertools.accumulate(counts[:-1])]) * groups
         where = np.concatenate([where for _, where in needed])
-        where += np.repeat(starts, [len(b.subsets) for b in blocks])[:, None]
-        return expit(parts[where] @ self._ones + self._intercept)
+        where += np.repeat(starts, [len(b.subsets) for b in plan.blocks])[:, None]
+        plan.scorers[self] = (which, taken, where)
+        return which, taken, where
 
 
 def _groups(

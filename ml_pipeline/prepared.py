@@ -88,8 +88,9 @@ class PreparedPipeline:
             self._answer = None
             self.reason = str(exc) or type(pipeline).__name__
         self.quick = self._answer is not None
-        # The backgrounds explained against, prepared (see `background_game`).
-        self._games: list[BackgroundGame] = []
+        # The backgrounds explained against, as given, and their prepared games (see
+        # `background_game`).
+        self._games: list[tuple[Sequence[Mapping[str, Any]], BackgroundGame]] = []
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """The pipeline's own answer for a schema frame (see `schema.to_frame`)."""
@@ -115,12 +116,17 @@ class PreparedPipeline:
         path."""
         if self._answer is None:
             return None
-        for game in self._games:
-            if game.background is background or game.background == background:
+        # The same list object comes back on every request (the registry keeps a version's
+        # row per process): comparing it by identity first spares comparing 24 passengers.
+        for given, game in self._games:
+            if given is background:
+                return game
+        for _, game in self._games:
+            if game.background == background:
                 return game
         game = BackgroundGame(background, _coalition_scorer(self.pipeline, self))
         # A process serves a few versions; a handful of backgrounds is all it meets.
-        self._games = [game, *self._games[:7]]
+        self._games = [(background, game), *self._games[:7]]
         return game
 
 

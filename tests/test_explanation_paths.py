@@ -18,6 +18,7 @@ from ml_pipeline.coalitions import RowScorer, WeightedScorer
 from ml_pipeline.explain import explain, explanation_background
 from ml_pipeline.linear_coalitions import LinearScorer, column_inputs
 from ml_pipeline.prepared import PreparedPipeline
+from ml_pipeline.prepared_steps import schema_columns
 from ml_pipeline.schema import FEATURE_NAMES, to_frame
 
 TOLERANCE = 1e-9
@@ -195,3 +196,40 @@ def test_calibration_of_another_method_still_matches(small_titanic, titanic):
         assert [points[name] for name in FEATURE_NAMES] == pytest.approx(
             list(shapley), abs=TOLERANCE
         )
+
+
+@pytest.mark.parametrize("family", ["logreg", "ensemble"])
+def test_passengers_who_differ_alike_share_a_plan_and_keep_their_own_numbers(family, small_titanic):
+    # Ages none of the background passengers has: each passenger differs from every one
+    # of them in the same inputs, so the second and third reuse the first one's plan.
+    pipeline = build_pipeline(family, seed=3).fit(small_titanic.features, small_titanic.target)
+    background = small_titanic.features.head(6).to_dict(orient="records")
+    prepared = PreparedPipeline(pipeline)
+    base = {
+        "pclass": 2,
+        "sex": "male",
+        "age": 33.3,
+        "sibsp": 1,
+        "parch": 0,
+        "fare": 21.7,
+        "embarked": "Q",
+    }
+    passengers = [base, {**base, "age": 71.7}, {**base, "age": 4.4}, base]
+    game = prepared.background_game(background)
+    plans = set()
+    for passenger in passengers:
+        columns = schema_columns([passenger])
+        plans.add(id(game.plan(game.differences(game.passenger_codes(columns)))))
+        probability, baseline, shapley = plain_shapley(pipeline, passenger, background)
+        quick = explain(prepared, passenger, background)
+        assert quick.probability == pytest.approx(probability, abs=TOLERANCE)
+        assert quick.baseline == pytest.approx(baseline, abs=TOLERANCE)
+        points = [c.points / 100 for c in sorted(quick.contributions, key=_input_order)]
+        assert points == pytest.approx(list(shapley), abs=TOLERANCE)
+    assert len(plans) == 1
+    # The three ages answer differently: the plan carries no passenger's numbers.
+    assert len({explain(prepared, p, background).probability for p in passengers}) == 3
+
+
+def _input_order(contribution) -> int:
+    return FEATURE_NAMES.index(contribution.feature)

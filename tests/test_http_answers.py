@@ -4,6 +4,8 @@ answer under /api/, and every error in the site's own look with a way back."""
 from __future__ import annotations
 
 import json
+import time
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
 import pytest
@@ -142,6 +144,35 @@ def test_with_debug_on_people_still_get_the_sites_pages(visitor, settings, monke
 def test_pages_are_not_cached_by_shared_caches(visitor, active_version, address):
     control = visitor.get(address)["Cache-Control"]
     assert "no-cache" in control or "no-store" in control
+
+
+A_PASSENGER = {"pclass": 3, "sex": "male", "age": 40, "sibsp": 0, "parch": 0, "fare": 8}
+TOO_OLD = {**A_PASSENGER, "age": 400}
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.mark.parametrize(
+    ("method", "data", "headers"),
+    [
+        ("get", {}, {}),
+        ("get", A_PASSENGER, {}),
+        ("get", A_PASSENGER, HTMX),
+        ("get", TOO_OLD, HTMX),
+        ("post", A_PASSENGER, HTMX),
+    ],
+)
+def test_the_visitors_answers_are_kept_by_no_cache_and_expire_now(
+    visitor, active_version, method, data, headers
+):
+    # What Django's never_cache writes, so a browser's back button and any proxy ask again.
+    address = "/predict/" if method == "post" else "/"
+    before = time.time()
+    sent = {**data, "embarked": "S"} if data else {}
+    response = getattr(visitor, method)(address, sent, headers=headers)
+    after = time.time()
+    assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+    expires = parsedate_to_datetime(response["Expires"]).timestamp()
+    assert int(before) - 1 <= expires <= after
 
 
 SECURITY_HEADERS = (

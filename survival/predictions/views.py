@@ -18,14 +18,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import SafeString
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url, reswap
 
 from ml_pipeline.errors import PredictorError
 from ml_pipeline.schema import FEATURE_NAMES, default_passenger
-from survival.pages import HtmxHttpRequest, show_problem
+from survival.pages import HtmxHttpRequest, never_cached, show_problem
 from survival.predictions import answers, card
 from survival.predictions.forms import FARE, PassengerForm
 from survival.predictions.presets import PRESETS, passenger_query
@@ -52,7 +51,7 @@ _paused_logged_at = -PAUSED_LOG_SECONDS
 
 
 @require_safe
-@never_cache
+@never_cached
 @vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     serving = _serving_versions()
@@ -78,7 +77,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@never_cache
+@never_cached
 @vary_on_headers("HX-Request")
 def predict(request: HtmxHttpRequest) -> HttpResponse:
     # A reload or a bookmark of the result page lands on the form again.
