@@ -124,5 +124,6 @@ _RATES = _RateParser()
 
 @functools.lru_cache(maxsize=256)
 def parse_rate(rate: str) -> tuple[int, int]:
-    """ "600/min" → (600, 60); read once per distinct rate."""
+    """The count and seconds of a rate written as ninja writes it ("600/min": 600, 60);
+    each distinct rate is read once."""
     return _RATES.parse_rate(rate)  # type: ignore[return-value]
