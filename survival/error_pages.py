@@ -11,6 +11,7 @@ unusable connection at the end of each request.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable
 from http import HTTPStatus
@@ -109,11 +110,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None) -> HttpRes
 def server_error(request: HttpRequest) -> HttpResponse:
     """Django's handler500: called while the exception that stopped the request is handled."""
     # Connection failures (refused, dropped, timed out) are OperationalError or
-    # InterfaceError, or Redis' errors for the cache (which reach here only when the API's
-    # throttle fails closed, API_THROTTLE_FAIL_OPEN=0); anything else is a real error.
+    # InterfaceError, or the cache's errors: Redis' own, or sqlite3's from the host's cache
+    # file (Django wraps its database's in its own). Those reach here only when the API's
+    # throttle fails closed, API_THROTTLE_FAIL_OPEN=0; anything else is a real error.
     error = sys.exc_info()[1]
-    unreachable = isinstance(error, OperationalError | InterfaceError | RedisError)
-    if isinstance(error, RedisError):
+    of_cache = isinstance(error, RedisError | sqlite3.Error)
+    unreachable = of_cache or isinstance(error, OperationalError | InterfaceError)
+    if of_cache:
         status, message = HTTPStatus.SERVICE_UNAVAILABLE, CACHE_UNAVAILABLE
     elif unreachable:
         status, message = HTTPStatus.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE

@@ -30,6 +30,8 @@ MAY_IMPORT = {
         "survival.predictions",
         "survival.error_pages",
         "survival.ops.metrics",
+        # The errors of the cache the rate limits count in (CACHE_ERRORS).
+        "survival.ops.host_cache",
         "survival.apikeys",
     },
     "survival.ops": {"survival.registry", "survival.ops.metrics"},

@@ -1,7 +1,8 @@
-"""What the API's rate limits do when the cache that holds their counts (Redis, with
-REDIS_URL) cannot be reached: let the request through (API_THROTTLE_FAIL_OPEN, the default:
-predictions matter more than the limit), or raise the cache's error again, which the site's
-error handler answers with 503 (error_pages). Either way a warning is logged and
+"""What the API's rate limits do when the cache that holds their counts (Redis with
+REDIS_URL, else the host's SQLite file) cannot be reached: let the request through
+(API_THROTTLE_FAIL_OPEN, the default: predictions matter more than the limit), or raise the
+cache's error again, which the site's error handler answers with 503 (error_pages). Either
+way a warning is logged and
 titanic_throttle_cache_errors_total counts the request.
 
 After a failure this process leaves the cache alone for CACHE_RETRY_SECONDS: a Redis that
@@ -16,16 +17,14 @@ from collections.abc import Callable
 
 from django.conf import settings
 from redis.exceptions import ConnectionError as CacheConnectionError
-from redis.exceptions import RedisError
 
+from survival.ops.host_cache import CACHE_ERRORS
 from survival.ops.metrics import THROTTLE_CACHE_ERRORS
 
 logger = logging.getLogger(__name__)
 
 CACHE_RETRY_SECONDS = 5.0
 CACHE_SKIPPED = "The cache failed within the last few seconds; not asked again yet."
-# Errors of the cache itself: Redis' own, and the file cache's (a full or unwritable disk).
-CACHE_ERRORS = (RedisError, OSError)
 
 
 class _Pause:

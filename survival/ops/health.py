@@ -14,9 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
-from redis.exceptions import RedisError
 
 from survival.ops import metrics as instruments
+from survival.ops.host_cache import CACHE_ERRORS
 from survival.registry import selectors
 from survival.registry.artifacts import MODEL_UNAVAILABLE, ModelUnavailableError, load_pipeline
 
@@ -24,10 +24,8 @@ logger = logging.getLogger(__name__)
 
 OK = "ok"
 DATABASE_UNREACHABLE = "The database cannot be reached."
-CACHE_UNREACHABLE = "The cache (Redis) cannot be reached: the API's rate limits cannot be counted."
+CACHE_UNREACHABLE = "The cache cannot be reached: the API's rate limits cannot be counted."
 MODEL_NOT_CHECKED = "Not checked: the active version is read from the database."
-# Errors of the cache itself: Redis' own, and the file cache's (a full or unwritable disk).
-CACHE_ERRORS = (RedisError, OSError)
 CACHE_PROBE_SECONDS = 10
 METRICS_TOKEN_REQUIRED = "Send the metrics token as the header 'Authorization: Bearer <token>'."
 

@@ -27,8 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from redis.exceptions import RedisError
 
 FILE_NAME = "cache.sqlite3"
+# What a failing cache of this site raises: Redis' errors (REDIS_URL), this SQLite file's (it
+# cannot be opened or written: a full disk, a folder in its place), the file system's.
+CACHE_ERRORS: tuple[type[Exception], ...] = (RedisError, sqlite3.Error, OSError)
 # Expired rows are deleted on one write in this many (a process's own count), so that the
 # table holds about one row per recent client and key.
 PURGE_EVERY = 500
