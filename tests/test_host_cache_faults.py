@@ -10,11 +10,11 @@ from http import HTTPStatus
 import pytest
 
 from survival.api.cache_faults import cache_pause_end
-from survival.error_pages import CACHE_UNAVAILABLE
 from survival.models import Prediction
 from survival.ops.health import CACHE_UNREACHABLE
 from survival.ops.host_cache import FILE_NAME
 from tests.test_api import passenger, post
+from tests.test_redis_faults import assert_refused_while_the_cache_is_down
 
 pytestmark = pytest.mark.django_db
 
@@ -41,13 +41,7 @@ def test_predictions_go_through_when_the_host_cache_fails_open(client, active_ve
 def test_predictions_are_refused_with_503_when_the_host_cache_fails_closed(
     client, active_version, settings
 ):
-    settings.API_THROTTLE_FAIL_OPEN = False
-    client.raise_request_exception = False
-    answer = post(client, passenger())
-    assert answer.status_code == HTTPStatus.SERVICE_UNAVAILABLE
-    assert answer.json() == {"detail": CACHE_UNAVAILABLE}
-    assert answer["Retry-After"]
-    assert Prediction.objects.count() == 0
+    assert_refused_while_the_cache_is_down(client, settings)
 
 
 def test_readiness_is_degraded_naming_the_host_cache_while_the_limit_fails_open(

@@ -125,9 +125,9 @@ def test_redis_down_predictions_go_through_with_a_warning_and_a_metric(
     assert "unthrottled" in warnings[0]
 
 
-def test_redis_down_fail_closed_refuses_with_503_and_logs_nothing(
-    client, active_version, redis_down, settings
-):
+def assert_refused_while_the_cache_is_down(client, settings) -> None:
+    """With the throttle failing closed, a prediction is refused with 503 naming the cache
+    (and when to try again), and nothing is logged."""
     settings.API_THROTTLE_FAIL_OPEN = False
     client.raise_request_exception = False
     response = post(client, passenger())
@@ -135,6 +135,12 @@ def test_redis_down_fail_closed_refuses_with_503_and_logs_nothing(
     assert response.json() == {"detail": CACHE_UNAVAILABLE}
     assert response["Retry-After"]
     assert not Prediction.objects.exists()
+
+
+def test_redis_down_fail_closed_refuses_with_503_and_logs_nothing(
+    client, active_version, redis_down, settings
+):
+    assert_refused_while_the_cache_is_down(client, settings)
 
 
 def test_redis_down_the_page_still_predicts(client, active_version, redis_down):
