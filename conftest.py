@@ -67,6 +67,18 @@ def titanic() -> Dataset:
     return load_dataset()
 
 
+@pytest.fixture(scope="session")
+def small_titanic(titanic: Dataset) -> Dataset:
+    """Every fourth passenger: enough to fit every shape of pipeline quickly."""
+    return Dataset(
+        features=titanic.features.iloc[::4],
+        target=titanic.target.iloc[::4],
+        sha256="",
+        rows=len(titanic.features.iloc[::4]),
+        source="every fourth bundled passenger",
+    )
+
+
 def trained_once(
     tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str, build: Callable
 ) -> Any:

@@ -65,6 +65,17 @@ def plain_shapley(pipeline, passenger, background):
     return scores[-1, 0], value[0], shapley
 
 
+def assert_quick_is_plain(pipeline, prepared, passenger, background) -> None:
+    """The prepared pipeline's explanation of `passenger` is the plain method's: the
+    probability, the baseline and every input's Shapley value within TOLERANCE."""
+    probability, baseline, shapley = plain_shapley(pipeline, passenger, background)
+    quick = explain(prepared, passenger, background)
+    assert quick.probability == pytest.approx(probability, abs=TOLERANCE)
+    assert quick.baseline == pytest.approx(baseline, abs=TOLERANCE)
+    points = {c.feature: c.points / 100 for c in quick.contributions}
+    assert [points[name] for name in FEATURE_NAMES] == pytest.approx(list(shapley), abs=TOLERANCE)
+
+
 def bundled_passengers(titanic) -> list[dict]:
     """Passengers of both halves, with missing ages, fares and ports among them."""
     passengers = titanic.features.iloc[1::37].to_dict(orient="records")
@@ -157,27 +168,7 @@ def test_a_logistic_pipeline_whose_columns_are_not_followed_is_scored_row_by_row
     prepared = PreparedPipeline(pipeline)
     assert isinstance(prepared.background_game(background).scorer, RowScorer)
     for passenger in titanic.features.iloc[::150].to_dict(orient="records"):
-        probability, baseline, shapley = plain_shapley(pipeline, passenger, background)
-        quick = explain(prepared, passenger, background)
-        assert quick.probability == pytest.approx(probability, abs=TOLERANCE)
-        assert quick.baseline == pytest.approx(baseline, abs=TOLERANCE)
-        points = {c.feature: c.points / 100 for c in quick.contributions}
-        assert [points[name] for name in FEATURE_NAMES] == pytest.approx(
-            list(shapley), abs=TOLERANCE
-        )
-
-
-@pytest.fixture(scope="module")
-def small_titanic(titanic):
-    from ml_pipeline.data import Dataset
-
-    return Dataset(
-        features=titanic.features.iloc[::4],
-        target=titanic.target.iloc[::4],
-        sha256="",
-        rows=len(titanic.features.iloc[::4]),
-        source="every fourth bundled passenger",
-    )
+        assert_quick_is_plain(pipeline, prepared, passenger, background)
 
 
 def test_calibration_of_another_method_still_matches(small_titanic, titanic):
@@ -188,14 +179,7 @@ def test_calibration_of_another_method_still_matches(small_titanic, titanic):
     background = small_titanic.features.head(8).to_dict(orient="records")
     prepared = PreparedPipeline(pipeline)
     for passenger in titanic.features.iloc[::200].to_dict(orient="records"):
-        probability, baseline, shapley = plain_shapley(pipeline, passenger, background)
-        quick = explain(prepared, passenger, background)
-        assert quick.probability == pytest.approx(probability, abs=TOLERANCE)
-        assert quick.baseline == pytest.approx(baseline, abs=TOLERANCE)
-        points = {c.feature: c.points / 100 for c in quick.contributions}
-        assert [points[name] for name in FEATURE_NAMES] == pytest.approx(
-            list(shapley), abs=TOLERANCE
-        )
+        assert_quick_is_plain(pipeline, prepared, passenger, background)
 
 
 @pytest.mark.parametrize("family", ["logreg", "ensemble"])
@@ -220,16 +204,7 @@ def test_passengers_who_differ_alike_share_a_plan_and_keep_their_own_numbers(fam
     for passenger in passengers:
         columns = schema_columns([passenger])
         plans.add(id(game.plan(game.differences(game.passenger_codes(columns)))))
-        probability, baseline, shapley = plain_shapley(pipeline, passenger, background)
-        quick = explain(prepared, passenger, background)
-        assert quick.probability == pytest.approx(probability, abs=TOLERANCE)
-        assert quick.baseline == pytest.approx(baseline, abs=TOLERANCE)
-        points = [c.points / 100 for c in sorted(quick.contributions, key=_input_order)]
-        assert points == pytest.approx(list(shapley), abs=TOLERANCE)
+        assert_quick_is_plain(pipeline, prepared, passenger, background)
     assert len(plans) == 1
     # The three ages answer differently: the plan carries no passenger's numbers.
     assert len({explain(prepared, p, background).probability for p in passengers}) == 3
-
-
-def _input_order(contribution) -> int:
-    return FEATURE_NAMES.index(contribution.feature)

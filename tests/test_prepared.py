@@ -93,20 +93,6 @@ def test_a_pipeline_of_another_shape_is_answered_by_the_plain_path(titanic):
     assert np.array_equal(prepared.predict_proba(numbers), model.predict_proba(numbers))
 
 
-@pytest.fixture(scope="module")
-def small_titanic(titanic):
-    """Every fourth passenger: enough to fit every shape quickly."""
-    from ml_pipeline.data import Dataset
-
-    return Dataset(
-        features=titanic.features.iloc[::4],
-        target=titanic.target.iloc[::4],
-        sha256="",
-        rows=len(titanic.features.iloc[::4]),
-        source="every fourth bundled passenger",
-    )
-
-
 def varied_passengers(titanic) -> list[dict]:
     """Every class, sex and port with unknown and extreme ages and fares, and real rows."""
     from ml_pipeline.schema import FEATURES_BY_NAME
