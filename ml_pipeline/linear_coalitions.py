@@ -45,8 +45,10 @@ from ml_pipeline.prepared_steps import (
     TEXT_COLUMNS,
     Values,
     as_matrix,
+    flagged_columns,
     prepare_transform,
     schema_columns,
+    selected_columns,
 )
 from ml_pipeline.schema import FEATURE_NAMES, default_passenger
 
@@ -137,19 +139,17 @@ def _column_transformer_inputs(
     transformer: ColumnTransformer, reads: Mapping[str, Inputs]
 ) -> dict[str, Inputs]:
     names = list(transformer.get_feature_names_out())
-    given = list(transformer.feature_names_in_)
     made: dict[str, Inputs] = {}
     for part_name, part, columns in transformer.transformers_:
         if part == "drop":
             continue
-        selected = [given[c] if not isinstance(c, str) else c for c in columns]
+        selected = selected_columns(transformer, columns)
         outputs = names[transformer.output_indices_[part_name]]
         identity = isinstance(part, FunctionTransformer) and part.func is None
         if part == "passthrough" or identity:
             sources = selected
         elif isinstance(part, SimpleImputer):
-            flagged = list(part.indicator_.features_) if part.add_indicator else []
-            sources = selected + [selected[i] for i in flagged]
+            sources = selected + [selected[i] for i in flagged_columns(part)]
         else:
             raise _Untraceable(type(part).__name__)
         if len(sources) != len(outputs):

@@ -33,6 +33,7 @@ preprocessing steps are in `ml_pipeline.prepared_steps`.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -104,11 +105,7 @@ class PreparedPipeline:
         if self._answer is None:
             return self.pipeline.predict_proba(to_frame(passengers))[:, 1]
         columns = passengers if isinstance(passengers, dict) else schema_columns(passengers)
-        # Passengers arrive validated (every number within its range), so sklearn's scan for
-        # infinities is skipped (NaN still means missing to the imputers), and so is the
-        # re-validation of the fitted objects' own parameters.
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            return self._answer(columns)[:, 1]
+        return _survival(self._answer, columns)
 
     def background_game(self, background: Sequence[Mapping[str, Any]]) -> BackgroundGame | None:
         """The explanation's game against `background`, prepared the first time it is asked
@@ -143,16 +140,15 @@ def _coalition_scorer(pipeline: Any, prepared: PreparedPipeline) -> CoalitionSco
 
 
 def _member_scorer(member: Any) -> CoalitionScorer:
-    linear = linear_scorer(member)
-    if linear is not None:
-        return linear
-    answer = _prepare(member)
+    return linear_scorer(member) or RowScorer(functools.partial(_survival, _prepare(member)))
 
-    def survival(columns: Columns) -> np.ndarray:
-        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-            return answer(columns)[:, 1]
 
-    return RowScorer(survival)
+def _survival(answer: Answer, columns: Columns) -> np.ndarray:
+    """P(survived) by a prepared answer. Passengers arrive validated (every number within
+    its range), so sklearn's scan for infinities is skipped (NaN still means missing to the
+    imputers), and so is the re-validation of the fitted objects' own parameters."""
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        return answer(columns)[:, 1]
 
 
 def _prepare(pipeline: Any) -> Answer:

@@ -94,7 +94,6 @@ def prepare_transform(step: Any) -> Step:
 def _prepare_column_transformer(transformer: ColumnTransformer) -> Step:
     if transformer.sparse_output_:
         raise NotPreparable("a ColumnTransformer with sparse output")
-    inputs = list(transformer.feature_names_in_)
     names = list(transformer.get_feature_names_out())
     as_frame = getattr(transformer, "_sklearn_output_config", {}).get("transform") == "pandas"
     parts: list[Callable[[Columns], np.ndarray]] = []
@@ -103,7 +102,7 @@ def _prepare_column_transformer(transformer: ColumnTransformer) -> Step:
     # None once a part of another kind is met.
     by_column: list[tuple[str, str, float | None, bool]] | None = []
     for part_name, part, columns in transformer.transformers_:
-        selected = [inputs[c] for c in columns] if _positions(columns) else list(columns)
+        selected = selected_columns(transformer, columns)
         if part == "drop" or not selected:
             continue
         # A fitted "passthrough" is kept as an identity FunctionTransformer.
@@ -122,7 +121,7 @@ def _prepare_column_transformer(transformer: ColumnTransformer) -> Step:
                     (name, float(statistic), False)
                     for name, statistic in zip(selected, part.statistics_, strict=True)
                 ]
-                flags = [(selected[i], None, True) for i in _flagged(part)]
+                flags = [(selected[i], None, True) for i in flagged_columns(part)]
                 by_column += [
                     (out, *column) for out, column in zip(outputs, filled + flags, strict=True)
                 ]
@@ -164,12 +163,18 @@ def _column_by_column(plan: list[tuple[str, str, float | None, bool]]) -> Step:
     return transform
 
 
-def _flagged(imputer: SimpleImputer) -> list[int]:
+def flagged_columns(imputer: SimpleImputer) -> list[int]:
+    """The positions, among its columns, of those a fitted imputer adds a missing flag for."""
     return list(imputer.indicator_.features_) if imputer.add_indicator else []
 
 
-def _positions(columns: Any) -> bool:
-    return len(columns) > 0 and all(isinstance(c, int | np.integer) for c in columns)
+def selected_columns(transformer: ColumnTransformer, columns: Any) -> list[str]:
+    """The names of the columns a part of a fitted ColumnTransformer reads, given by name or
+    by position."""
+    if len(columns) > 0 and all(isinstance(c, int | np.integer) for c in columns):
+        inputs = transformer.feature_names_in_
+        return [str(inputs[c]) for c in columns]
+    return list(columns)
 
 
 def _passthrough(selected: list[str]) -> Callable[[Columns], np.ndarray]:
@@ -185,7 +190,7 @@ def _prepare_imputer(imputer: SimpleImputer, selected: list[str]) -> Callable:
     missing_values = imputer.missing_values
     if not (isinstance(missing_values, float) and np.isnan(missing_values)):
         raise NotPreparable("an imputer of values other than NaN")
-    flagged = _flagged(imputer)
+    flagged = flagged_columns(imputer)
     if imputer.add_indicator and imputer.indicator_.features != "missing-only":
         raise NotPreparable("an imputer flagging every feature")
 
