@@ -50,6 +50,13 @@ DJANGO_FLOOR = "empty Django view"
 FLOOR = "bare WSGI"
 
 
+# Ours with the work each answer must do taken out (bench/headroom_app.py).
+HEADROOM_PREVIEW = "ours without the explanation: htmx preview"
+
+
+HEADROOM_JSON = "ours without the log write and rate limit: JSON predict"
+
+
 # The references that serve a model: (name, gunicorn app, body kind).
 REFERENCE_APPS = (
     (CLASSIC, "classic_django:application", "form"),
@@ -281,6 +288,57 @@ def start_django_floor(options, state: Path, servers: list, ours: OurApp) -> End
         raise RuntimeError("the empty Django view did not render its template")
     script = lua_script(state / "django_floor.lua", body=None, headers=headers, method="GET")
     return Endpoint(DJANGO_FLOOR, "", url, script, gunicorn_workers(server.pid), first)
+
+
+def start_headroom_app(options, state: Path, servers: list, ours: OurApp) -> list[Endpoint]:
+    """Ours without the explanation, the log write and the rate limit (bench/headroom_app.py),
+    served as the empty Django view is (gunicorn.conf.py, ours' environment and database),
+    each endpoint checked once: the preview answers with no explanation, the JSON predict
+    with no prediction id (nothing logged)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **ours.env,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+        "DJANGO_STATICFILES_BACKEND": SERVE_STATIC,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
+    preview_url = f"{base}/?{urllib.parse.urlencode(PASSENGER)}"
+    preview_headers = {**PREVIEW_HEADERS, "HX-Current-URL": f"{base}/"}
+    probe = urllib.request.Request(preview_url, headers=preview_headers)
+    server = _start_gunicorn(
+        options,
+        "headroom_app:application",
+        port,
+        PROJECT_DIR,
+        env,
+        state / "headroom.log",
+        servers,
+        probe,
+        extra=["--config=gunicorn.conf.py", "--error-logfile=-"],
+    )
+    first, answer = timed_request(probe)
+    if b"%" not in answer or b'class="explanation' in answer:
+        raise RuntimeError("the preview without its explanation did not answer as it should")
+    json_body = json.dumps(PASSENGER)
+    json_headers = {"Content-Type": "application/json"}
+    _, api_answer = timed_request(
+        urllib.request.Request(
+            f"{base}/api/v1/predict", data=json_body.encode(), headers=json_headers, method="POST"
+        )
+    )
+    if json.loads(api_answer).get("prediction_id", 0) is not None:
+        raise RuntimeError("the JSON predict without its log write still logged")
+    workers = gunicorn_workers(server.pid)
+    preview_script = lua_script(
+        state / "headroom_preview.lua", body=None, headers=preview_headers, method="GET"
+    )
+    json_script = lua_script(state / "headroom_json.lua", body=json_body, headers=json_headers)
+    json_url = f"{base}/api/v1/predict"
+    return [
+        Endpoint(HEADROOM_PREVIEW, ours.family, preview_url, preview_script, workers, first),
+        Endpoint(HEADROOM_JSON, ours.family, json_url, json_script, workers, first),
+    ]
 
 
 def _start_gunicorn(

@@ -27,9 +27,11 @@ After each run's loads: the browser's timings on our first round's server (Chrom
 a select changed, a value typed → the answer painted; bench/browser_timing.py) and batch
 scoring of a 100,000-row CSV in-process. Once, at the end: the model call alone per
 algorithm, and one passenger explained against scored only (bench/explanation_cost.py).
-Then any extra round of EXTRA_ROUNDS (a challenger shadowing with `--challenger`). The
-results go to bench/RESULTS.md. With the defaults the loads take some 6 minutes; the whole
-took 19 on two cores shared with other work (training the default model is most of the rest).
+Then the extra rounds of EXTRA_ROUNDS: ours beside ours without the work each answer must do
+(bench/headroom.py; `--no-headroom` leaves it out), a challenger shadowing (`--challenger`),
+two hosts (`--no-two-hosts` leaves it out). The results go to bench/RESULTS.md. With the
+defaults the loads take some 6 minutes; the whole about 10 on two cores (training the default
+model is most of the rest).
 
 Usage: .venv/bin/python bench/run.py [--runs N] [--duration S] [--warmup S] …
 """
@@ -146,7 +148,25 @@ def two_hosts_round(context: RoundContext) -> ExtraSection | None:
     )
 
 
+def headroom_round(context: RoundContext) -> ExtraSection | None:
+    """With --headroom (the default): ours beside ours without the work each answer must do
+    (bench/headroom.py), to show how much of the distance to each bar that work is."""
+    if not context.options.headroom:
+        return None
+    from headroom import bench_headroom, headroom_section
+
+    say("headroom: ours without the explanation, the log write and the rate limit")
+    measured, run = bench_headroom(
+        context.options, context.state, context.ours, context.loads, context.servers
+    )
+    return ExtraSection(
+        title="Headroom",
+        body=headroom_section(measured, context.loads, run, list(context.ours)),
+    )
+
+
 EXTRA_ROUNDS: list[Callable[[RoundContext], ExtraSection | None]] = [
+    headroom_round,
     challenger_round,
     two_hosts_round,
 ]
@@ -186,6 +206,13 @@ def parse_options() -> argparse.Namespace:
     )
     parser.add_argument("--state", type=Path, default=BENCH_DIR / ".state")
     parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument(
+        "--headroom",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="then load ours beside ours without its explanation, log write and rate limit "
+        "(bench/headroom.py)",
+    )
     parser.add_argument(
         "--two-hosts",
         action=argparse.BooleanOptionalAction,

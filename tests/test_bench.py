@@ -177,6 +177,30 @@ def test_the_report_has_every_section_and_each_extra_round():
     assert "## A second host loading ours\n\n- wrk on another host." in report
 
 
+def test_the_headroom_round_divides_ours_with_and_without_the_work_by_the_same_reference():
+    from apps import HEADROOM_JSON, HEADROOM_PREVIEW
+    from headroom import headroom_section
+
+    references = two_runs()
+    measured = [
+        result(OURS_PREVIEW, "default", 2, 700.0),
+        result(HEADROOM_PREVIEW, "default", 2, 900.0),
+        result(OURS_JSON, "default", 2, 500.0),
+        result(HEADROOM_JSON, "default", 2, 850.0),
+    ]
+    section = headroom_section(measured, references, 2, ["default"])
+    # Run 2's references: classic Django and Flask 1,000 req/s, the empty view 1,600.
+    for row in (
+        "| default | htmx preview | its explanation | 700 | 900 | classic Django | 0.70× "
+        "| 0.90× | 0.80× |",
+        "| default | htmx preview | its explanation | 700 | 900 | empty Django view | 0.44× "
+        "| 0.56× | 0.50× |",
+        "| default | JSON predict | its log write and rate limit | 500 | 850 | Flask | 0.50× "
+        "| 0.85× | 0.80× |",
+    ):
+        assert row in section
+
+
 def test_percentiles_fall_between_the_values():
     assert percentile([10.0, 20.0, 30.0, 40.0], 0.5) == 25.0
     assert percentile([7.0], 0.9) == 7.0
@@ -225,6 +249,10 @@ def test_the_benchmark_runs_every_app_and_writes_its_table(tmp_path, small_titan
         "| logreg | 24 |",
         "| ensemble | 24 |",
         "| calibrated ensemble | 24 |",
+        # The headroom round: ours beside ours without the work each answer must do (the
+        # round checks that the experiment explains and logs nothing before loading it).
+        "| logreg | htmx preview | its explanation |",
+        "| logreg | JSON predict | its log write and rate limit |",
     ):
         assert row in report
 
