@@ -263,26 +263,12 @@ def start_django_floor(options, state: Path, servers: list, ours: OurApp) -> End
     URLs), environment and database; loaded with the preview's headers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {
-        **ours.env,
-        "DJANGO_SETTINGS_MODULE": "django_floor_settings",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
-        "DJANGO_STATICFILES_BACKEND": SERVE_STATIC,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-    }
     headers = {**PREVIEW_HEADERS, "HX-Current-URL": url}
     probe = urllib.request.Request(url, headers=headers)
-    server = _start_gunicorn(
-        options,
-        "site_config.wsgi:application",
-        port,
-        PROJECT_DIR,
-        env,
-        state / "django_floor.log",
-        servers,
-        probe,
-        extra=["--config=gunicorn.conf.py", "--error-logfile=-"],
-    )
+    settings = {"DJANGO_SETTINGS_MODULE": "django_floor_settings"}
+    log = state / "django_floor.log"
+    app = "site_config.wsgi:application"
+    server = _serve_as_ours(options, app, port, ours, settings, log, servers, probe)
     first, answer = timed_request(probe)
     if b"Likely to survive" not in answer:
         raise RuntimeError("the empty Django view did not render its template")
@@ -297,34 +283,22 @@ def start_headroom_app(options, state: Path, servers: list, ours: OurApp) -> lis
     with no prediction id (nothing logged)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **ours.env,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
-        "DJANGO_STATICFILES_BACKEND": SERVE_STATIC,
-        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
-    }
     preview_url = f"{base}/?{urllib.parse.urlencode(PASSENGER)}"
     preview_headers = {**PREVIEW_HEADERS, "HX-Current-URL": f"{base}/"}
     probe = urllib.request.Request(preview_url, headers=preview_headers)
-    server = _start_gunicorn(
-        options,
-        "headroom_app:application",
-        port,
-        PROJECT_DIR,
-        env,
-        state / "headroom.log",
-        servers,
-        probe,
-        extra=["--config=gunicorn.conf.py", "--error-logfile=-"],
+    log = state / "headroom.log"
+    server = _serve_as_ours(
+        options, "headroom_app:application", port, ours, {}, log, servers, probe
     )
     first, answer = timed_request(probe)
     if b"%" not in answer or b'class="explanation' in answer:
         raise RuntimeError("the preview without its explanation did not answer as it should")
+    json_url = f"{base}/api/v1/predict"
     json_body = json.dumps(PASSENGER)
     json_headers = {"Content-Type": "application/json"}
     _, api_answer = timed_request(
         urllib.request.Request(
-            f"{base}/api/v1/predict", data=json_body.encode(), headers=json_headers, method="POST"
+            json_url, data=json_body.encode(), headers=json_headers, method="POST"
         )
     )
     if json.loads(api_answer).get("prediction_id", 0) is not None:
@@ -334,11 +308,27 @@ def start_headroom_app(options, state: Path, servers: list, ours: OurApp) -> lis
         state / "headroom_preview.lua", body=None, headers=preview_headers, method="GET"
     )
     json_script = lua_script(state / "headroom_json.lua", body=json_body, headers=json_headers)
-    json_url = f"{base}/api/v1/predict"
     return [
         Endpoint(HEADROOM_PREVIEW, ours.family, preview_url, preview_script, workers, first),
         Endpoint(HEADROOM_JSON, ours.family, json_url, json_script, workers, first),
     ]
+
+
+def _serve_as_ours(
+    options, app: str, port: int, ours: OurApp, settings: dict, log: Path, servers: list, probe
+):
+    """gunicorn serving `app` from the project folder as `make serve` serves ours: its
+    gunicorn.conf.py, workers, environment and database, and static files; bench/ on the
+    path (where the floor's settings and the experiment live), `settings` on top."""
+    env = {
+        **ours.env,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+        "DJANGO_STATICFILES_BACKEND": SERVE_STATIC,
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+        **settings,
+    }
+    extra = ["--config=gunicorn.conf.py", "--error-logfile=-"]
+    return _start_gunicorn(options, app, port, PROJECT_DIR, env, log, servers, probe, extra=extra)
 
 
 def _start_gunicorn(
@@ -354,7 +344,7 @@ def _start_gunicorn(
     extra: tuple[str, ...] | list[str] = (),
 ):
     # The references run from bench/, so that gunicorn finds them and not the project's
-    # gunicorn.conf.py; the empty Django view from the project, with it.
+    # gunicorn.conf.py; the empty Django view and the experiment from the project, with it.
     command = [
         GUNICORN,
         app,
