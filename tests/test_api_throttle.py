@@ -30,6 +30,23 @@ def low_rate(settings):
     cache.clear()
 
 
+class Clock:
+    """The windows' clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    frozen = Clock()
+    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: frozen.now))
+    return frozen
+
+
 def test_a_client_over_the_rate_gets_429_with_retry_after(client, active_version, low_rate):
     statuses = [post(client, passenger()).status_code for _ in range(4)]
     assert statuses == [HTTPStatus.OK] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
@@ -50,18 +67,14 @@ def test_the_limit_is_per_client(client, active_version, low_rate):
     assert forged.status_code == HTTPStatus.TOO_MANY_REQUESTS
 
 
-def test_a_client_may_send_again_when_its_window_closes(
-    client, active_version, low_rate, monkeypatch
-):
-    clock = [1_000_000.0]
-    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: clock[0]))
+def test_a_client_may_send_again_when_its_window_closes(client, active_version, low_rate, clock):
     assert [post(client, passenger()).status_code for _ in range(3)] == [HTTPStatus.OK] * 3
-    clock[0] += 45
+    clock.advance(45)
     refused = post(client, passenger())
     assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
     # The window opened with the first request: 15 of its 60 seconds are left.
     assert refused["Retry-After"] == "15"
-    clock[0] += 15
+    clock.advance(15)
     assert [post(client, passenger()).status_code for _ in range(4)] == [HTTPStatus.OK] * 3 + [
         HTTPStatus.TOO_MANY_REQUESTS
     ]
@@ -69,36 +82,30 @@ def test_a_client_may_send_again_when_its_window_closes(
 
 
 def test_on_the_host_cache_the_call_past_the_rate_waits_for_the_window(
-    client, active_version, low_rate, settings, tmp_path, monkeypatch
+    client, active_version, low_rate, settings, tmp_path, clock
 ):
     backend = "survival.ops.host_cache.SQLiteCache"
     settings.CACHES = {"default": {"BACKEND": backend, "LOCATION": str(tmp_path)}}
-    clock = [1_000_000.0]
-    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: clock[0]))
     assert [post(client, passenger()).status_code for _ in range(3)] == [HTTPStatus.OK] * 3
-    clock[0] += 59.5
+    clock.advance(59.5)
     refused = post(client, passenger())
     assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert refused["Retry-After"] == "1"
     assert refused.json() == {"detail": TOO_MANY_REQUESTS.format(seconds=1)}
-    clock[0] += 0.5
+    clock.advance(0.5)
     assert post(client, passenger()).status_code == HTTPStatus.OK
     assert Prediction.objects.count() == 4
 
 
-def test_a_window_holds_the_rate_but_two_windows_meet(
-    client, active_version, low_rate, monkeypatch
-):
+def test_a_window_holds_the_rate_but_two_windows_meet(client, active_version, low_rate, clock):
     # What the README says the limit allows: the count per window, and so at most twice
     # the count in one period that spans the end of a window and the start of the next.
-    clock = [1_000_000.0]
-    monkeypatch.setattr(PredictThrottle, "timer", staticmethod(lambda: clock[0]))
     post(client, passenger())
-    clock[0] += 59
+    clock.advance(59)
     assert [post(client, passenger()).status_code for _ in range(3)] == [HTTPStatus.OK] * 2 + [
         HTTPStatus.TOO_MANY_REQUESTS
     ]
-    clock[0] += 1
+    clock.advance(1)
     assert [post(client, passenger()).status_code for _ in range(4)] == [HTTPStatus.OK] * 3 + [
         HTTPStatus.TOO_MANY_REQUESTS
     ]

@@ -135,9 +135,10 @@ def predict(
 
 def _rendered(request: HttpRequest, response: HttpResponse, body: Any) -> HttpResponse:
     """`body` as ninja renders an answer, into the response ninja prepared. The body is built
-    from the service's typed outcome in the response schema's shape (test_api checks it
-    against the schema), so ninja's validating it again and dumping it (a quarter of its
-    own time per request, bench/profile_api.py) is skipped."""
+    from the service's typed outcome in the response schema's shape (tests/
+    test_api_answer_shape.py checks it against the schema), so ninja's validating it again
+    and dumping it (a quarter of its own time per request, bench/profile_api.py) is
+    skipped."""
     response.content = api.renderer.render(request, body, response_status=HTTPStatus.OK)
     return response
 
